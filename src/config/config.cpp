@@ -1,0 +1,21 @@
+#include "config/config.hpp"
+
+#include <algorithm>
+
+namespace chos::config {
+
+const Environment* Config::find(std::string_view name) const
+{
+    auto it = std::find_if(environments.begin(), environments.end(),
+                           [&](const Environment& env) { return env.name == name; });
+    return it == environments.end() ? nullptr : &*it;
+}
+
+const std::vector<std::string>& default_os_dirs()
+{
+    static const std::vector<std::string> dirs{"bin",  "boot",   "etc",  "lib", "lib32", "lib64",
+                                               "libx32", "opt", "sbin", "usr", "var"};
+    return dirs;
+}
+
+} // namespace chos::config

@@ -1,0 +1,30 @@
+// The rules for names and paths that appear in chos.yaml and on command lines.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace chos::config {
+
+inline constexpr std::size_t max_name_length = 64;
+inline constexpr std::size_t max_path_length = 4095;
+
+// An environment name: 1..64 of [A-Za-z0-9._-], first character alphanumeric.
+// So "", ".", "..", "a/b", "-o", ".hidden" and non-ASCII look-alikes are all
+// refused (schroot CVE-2022-2787: a name must never become a path).
+[[nodiscard]] bool is_valid_environment_name(std::string_view name);
+
+// Why a name is invalid, as a short phrase ("is empty", "contains '/'", ...);
+// nullopt when it is valid.
+[[nodiscard]] std::optional<std::string> environment_name_problem(std::string_view name);
+
+// Why a path is not absolute and normalized ("is not absolute", "contains '..'",
+// ...); nullopt when it is acceptable. "/" is accepted.
+[[nodiscard]] std::optional<std::string> absolute_path_problem(std::string_view path);
+
+// Quote a user-supplied string for a one-line message: printable ASCII kept,
+// anything else (newline, '%', bytes >= 0x7f) escaped as \xHH, cut at 64 bytes.
+[[nodiscard]] std::string quote_for_message(std::string_view text);
+
+} // namespace chos::config

@@ -1,0 +1,122 @@
+// Reading a file that decides privileged behaviour (/etc/chos.yaml, the legacy
+// /etc/chos): only when nobody but its trusted owner could have written it.
+// Every component is opened relative to its parent with O_NOFOLLOW, so the checks
+// and the read concern the same objects (no check-then-use race through a symlink
+// swapped in between: SECURITY.md class J, CVE-2019-11328 class F).
+#include "config/yaml_config.hpp"
+
+#include "common/fd.hpp"
+#include "config/names.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace chos::config {
+
+namespace {
+
+[[noreturn]] void refuse(const std::string& path, const std::string& message)
+{
+    throw ConfigError({{path, 0, 0, message}});
+}
+
+std::string owner_text(uid_t uid)
+{
+    return uid == 0 ? "root" : "uid " + std::to_string(uid);
+}
+
+// A directory on the way to the file: owned by root or the trusted owner, and not
+// writable by group or others -- unless it is sticky (like /tmp), where others
+// cannot rename or remove what they do not own.
+void check_directory(const std::string& path, const std::string& shown, const struct stat& st, FileTrust trust)
+{
+    if (!S_ISDIR(st.st_mode))
+        refuse(path, "'" + shown + "' is not a directory");
+    if (st.st_uid != 0 && st.st_uid != trust.owner)
+        refuse(path, "directory '" + shown + "' is owned by uid " + std::to_string(st.st_uid) + ", not " +
+                         owner_text(trust.owner));
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
+        refuse(path, "directory '" + shown + "' is writable by group or others");
+}
+
+} // namespace
+
+std::string read_trusted_file(const std::string& path, FileTrust trust, std::size_t max_size)
+{
+    if (auto problem = absolute_path_problem(path); problem || path == "/")
+        refuse(path, "the configuration path must be an absolute normalized file path");
+
+    Fd dir(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!dir)
+        refuse(path, std::string("cannot open '/': ") + std::strerror(errno));
+    struct stat st {};
+    if (::fstat(dir.get(), &st) != 0)
+        refuse(path, std::string("cannot stat '/': ") + std::strerror(errno));
+    check_directory(path, "/", st, trust);
+
+    std::size_t pos = 1;
+    std::string shown;
+    for (;;) {
+        std::size_t slash = path.find('/', pos);
+        const std::string name = path.substr(pos, slash == std::string::npos ? std::string::npos : slash - pos);
+        shown = path.substr(0, slash);
+        if (slash == std::string::npos)
+            break;
+        Fd next(::openat(dir.get(), name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+        if (!next)
+            refuse(path, "cannot open directory '" + shown + "': " + std::strerror(errno));
+        if (::fstat(next.get(), &st) != 0)
+            refuse(path, "cannot stat '" + shown + "': " + std::strerror(errno));
+        if (S_ISLNK(st.st_mode))
+            refuse(path, "'" + shown + "' is a symbolic link (refused: the path must not pass through links)");
+        check_directory(path, shown, st, trust);
+        dir = std::move(next);
+        pos = slash + 1;
+    }
+
+    // O_NONBLOCK: a FIFO planted here must not hang the reader; the type check follows.
+    const std::string name = path.substr(pos);
+    Fd file(::openat(dir.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    if (!file) {
+        if (errno == ELOOP)
+            refuse(path, "is a symbolic link (refused: it must be a regular file)");
+        refuse(path, std::string("cannot open: ") + std::strerror(errno));
+    }
+    if (::fstat(file.get(), &st) != 0)
+        refuse(path, std::string("cannot stat: ") + std::strerror(errno));
+    if (S_ISDIR(st.st_mode))
+        refuse(path, "is a directory, not a regular file");
+    if (S_ISFIFO(st.st_mode))
+        refuse(path, "is a FIFO, not a regular file");
+    if (!S_ISREG(st.st_mode))
+        refuse(path, "is not a regular file");
+    if (st.st_uid != trust.owner)
+        refuse(path, "is owned by uid " + std::to_string(st.st_uid) + ", not " + owner_text(trust.owner));
+    if (st.st_mode & (S_IWGRP | S_IWOTH))
+        refuse(path, "is writable by group or others");
+    if (static_cast<std::size_t>(st.st_size) > max_size)
+        refuse(path, "is larger than " + std::to_string(max_size) + " bytes");
+
+    std::string text;
+    text.resize(static_cast<std::size_t>(st.st_size) + 1);
+    std::size_t got = 0;
+    while (got < text.size()) {
+        ssize_t n = ::read(file.get(), text.data() + got, text.size() - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            refuse(path, std::string("cannot read: ") + std::strerror(errno));
+        if (n == 0)
+            break;
+        got += static_cast<std::size_t>(n);
+        if (got > max_size)
+            refuse(path, "is larger than " + std::to_string(max_size) + " bytes");
+    }
+    text.resize(got);
+    return text;
+}
+
+} // namespace chos::config

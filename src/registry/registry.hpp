@@ -1,0 +1,104 @@
+// How a process's environment is recorded and read back (DESIGN.md "Registration").
+//
+// cgroup1: a named v1 hierarchy (name=<registry.name>, no controllers) mounted at
+//   <registry.mount>, one root-owned cgroup per environment: <mount>/<env>.
+//   Registering writes the pid to <mount>/<env>/cgroup.procs; reading finds the
+//   "N:name=<registry.name>:/<env>" line of /proc/<pid>/cgroup. The root cgroup "/"
+//   means unregistered.
+// cgroup2: fallback for kernels that refuse named v1 hierarchies. Registering creates
+//   (if needed) a root-owned leaf "chos-<env>" beside the caller's current cgroup
+//   (<current cgroup>/chos-<env>, or <parent>/chos-<env> when already in a chos leaf)
+//   and moves the pid there; reading takes the "0::<path>" line and accepts the last
+//   component only if it is "chos-<valid name>" and the directory is owned by root.
+//
+// Shared by the enter library (launcher, PAM, SPANK), chos-setup and chos-linkfs.
+// Library code: it never logs, it returns Result values.
+#pragma once
+
+#include "common/error.hpp"
+#include "config/config.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <sys/types.h>
+#include <vector>
+
+namespace chos::registry {
+
+// What a pid's registration is, read back from /proc/<pid>/cgroup.
+struct Membership {
+    bool registered = false;
+    std::string environment; // valid environment name when registered
+};
+
+class Registry {
+public:
+    // The registry a config describes; resolves `automatic` by looking at what is
+    // mounted (a mounted name=<name> hierarchy at registry.mount means cgroup1).
+    // Does not mount anything.
+    [[nodiscard]] static Result<Registry> open(const config::Config& config);
+
+    [[nodiscard]] config::RegistryType type() const noexcept { return type_; }
+    [[nodiscard]] const std::string& hierarchy_name() const noexcept { return name_; }
+    [[nodiscard]] const std::string& mount_point() const noexcept { return mount_; }
+
+    // Move pid (its whole thread group) into env. Needs root. The environment's
+    // cgroup must exist (chos-setup made it); a missing one is an error, never
+    // created here for cgroup1.
+    [[nodiscard]] Result<> enter(pid_t pid, const std::string& environment) const;
+
+    // Read back pid's registration. An error when /proc/<pid>/cgroup cannot be read
+    // (the process vanished) or holds a registration that is not well-formed
+    // (fail closed).
+    [[nodiscard]] Result<Membership> membership(pid_t pid) const;
+
+    // --- chos-setup's side -------------------------------------------------
+    // Mount the hierarchy (cgroup1) if not yet mounted; create one root-owned cgroup
+    // per environment, remove cgroups of environments no longer configured when
+    // they are empty. Returns the names of removed-but-busy environments.
+    [[nodiscard]] Result<std::vector<std::string>> sync(const config::Config& config) const;
+    // Number of processes registered in env (cgroup.procs lines).
+    [[nodiscard]] Result<std::size_t> count(const std::string& environment) const;
+    // Remove every environment cgroup and unmount the hierarchy (chos-setup stop).
+    [[nodiscard]] Result<> teardown() const;
+    // cgroup2: remove every empty root-owned chos-<env> leaf of the cgroup2 tree
+    // (rmdir is refused by the kernel while a leaf holds a process, so there is no
+    // check-then-remove race). Returns how many were removed; cgroup1: always 0
+    // (one cgroup per environment, nothing accumulates: P5).
+    [[nodiscard]] Result<std::size_t> collect_empty_leaves() const;
+
+    // cgroup2: where the cgroup2 hierarchy used for leaves is mounted (the
+    // registry mount point when chos-setup bound it there, else the system's
+    // cgroup2 mount). Empty for cgroup1.
+    [[nodiscard]] const std::string& cgroup2_root() const noexcept { return cgroup2_root_; }
+
+private:
+    [[nodiscard]] Result<> release_hierarchy() const;
+
+    config::RegistryType type_ = config::RegistryType::cgroup1;
+    std::string name_;
+    std::string mount_;
+    std::string cgroup2_root_;
+};
+
+// Parsers of /proc/<pid>/cgroup text (fuzzed: tests/fuzz).
+// cgroup1: the path of the line whose controller field is exactly "name=<hierarchy>";
+// nullopt when there is no such line.
+[[nodiscard]] std::optional<std::string> cgroup1_path(std::string_view proc_cgroup,
+                                                      std::string_view hierarchy);
+// cgroup2: the path of the "0::" line; nullopt when absent.
+[[nodiscard]] std::optional<std::string> cgroup2_path(std::string_view proc_cgroup);
+// Turn a cgroup path into a membership: cgroup1 "/" -> unregistered, "/<env>" ->
+// env; cgroup2 ".../chos-<env>" -> env, anything else -> unregistered. Malformed
+// (nested v1 paths, invalid names): nullopt, which callers treat as fail closed.
+[[nodiscard]] std::optional<Membership> membership_from_cgroup1(std::string_view path);
+[[nodiscard]] std::optional<Membership> membership_from_cgroup2(std::string_view path);
+// A cgroup path as the kernel writes it: absolute, no empty, "." or ".." component
+// ("/.." shows a cgroup outside the reader's cgroup namespace).
+[[nodiscard]] bool is_clean_cgroup_path(std::string_view path);
+
+// The prefix of cgroup2 registration leaves: "chos-<env>".
+inline constexpr std::string_view cgroup2_leaf_prefix = "chos-";
+
+} // namespace chos::registry

@@ -1,0 +1,25 @@
+// `chos-setup check`: everything wrong with a configuration, at once.
+#pragma once
+
+#include "config/config.hpp"
+#include "config/yaml_config.hpp"
+
+#include <vector>
+
+namespace chos::setup {
+
+// Problems of a parsed configuration that only the machine can tell: environment
+// trees that are missing, not root-owned or writable by others (SECURITY.md H), bind
+// sources and shared files that do not exist, users and groups NSS does not know.
+// Errors and warnings are kept apart: only errors make `check` fail.
+struct CheckReport {
+    std::vector<config::Diagnostic> errors;
+    std::vector<config::Diagnostic> warnings;
+};
+
+[[nodiscard]] CheckReport check_system(const config::Config& config);
+
+// The short summary printed when a configuration is accepted.
+[[nodiscard]] std::string summary(const config::Config& config);
+
+} // namespace chos::setup

@@ -1,0 +1,331 @@
+// The environments' side of the tree (see environments.hpp).
+#include "setup/environments.hpp"
+
+#include "config/names.hpp"
+#include "setup/binds.hpp"
+#include "setup/mounts.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <fcntl.h>
+#include <memory>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace chos::setup {
+
+namespace {
+
+std::string processes(std::size_t n)
+{
+    return std::to_string(n) + (n == 1 ? " process" : " processes");
+}
+
+std::string entry_of(const std::string& name)
+{
+    return std::string(os_directory) + "/" + name;
+}
+
+} // namespace
+
+Result<EntryKind> entry_kind(const Tree& tree, const std::string& name)
+{
+    auto link = read_symlink(tree, os_directory, name);
+    if (!link)
+        return std::unexpected(link.error());
+    if (*link)
+        return **link == host_link_target ? EntryKind::host_link : EntryKind::other_link;
+    const std::string entry = entry_of(name);
+    auto fd = open_beneath(tree.root.get(), entry, O_PATH, tree.shown(entry));
+    if (!fd)
+        return fd.error().err == ENOENT ? Result<EntryKind>(EntryKind::missing)
+                                        : Result<EntryKind>(std::unexpected(fd.error()));
+    struct stat st {};
+    if (::fstat(fd->get(), &st) != 0)
+        return sys_error("cannot stat", tree.shown(entry));
+    if (!S_ISDIR(st.st_mode))
+        return EntryKind::other;
+    auto mounted = is_mount_root(fd->get(), tree.shown(entry));
+    if (!mounted)
+        return std::unexpected(mounted.error());
+    return *mounted ? EntryKind::mounted : EntryKind::directory;
+}
+
+namespace {
+
+// Take an environment's entry out of the tree: unmount (with the shared files on
+// it) and remove the mount point, or remove the host link.
+Result<> remove_entry(const Tree& tree, const std::string& name)
+{
+    const std::string entry = entry_of(name);
+    auto dir = open_beneath(tree.root.get(), os_directory, O_PATH | O_DIRECTORY, tree.shown(os_directory));
+    if (!dir)
+        return std::unexpected(dir.error());
+    auto kind = entry_kind(tree, name);
+    if (!kind)
+        return std::unexpected(kind.error());
+    if (*kind == EntryKind::missing)
+        return {};
+    if (*kind == EntryKind::host_link || *kind == EntryKind::other_link) {
+        if (::unlinkat(dir->get(), name.c_str(), 0) != 0)
+            return sys_error("cannot remove", tree.shown(entry));
+        return {};
+    }
+    if (*kind == EntryKind::mounted) {
+        auto fd = open_beneath(tree.root.get(), entry, O_PATH | O_DIRECTORY, tree.shown(entry));
+        if (!fd)
+            return std::unexpected(fd.error());
+        if (auto ok = detach(fd->get(), tree.shown(entry)); !ok)
+            return ok;
+    }
+    if (::unlinkat(dir->get(), name.c_str(), AT_REMOVEDIR) != 0)
+        return sys_error("cannot remove", tree.shown(entry));
+    return {};
+}
+
+// Processes registered there, or nullopt (with a warning) when that cannot be
+// told: then the entry is kept, since removing it under running processes is the
+// one thing reload must never do.
+std::optional<std::size_t> registered(const std::string& name, const ProcessCounter& count, BuildReport& report)
+{
+    auto n = count(name);
+    if (!n) {
+        report.warn("cannot count the processes of environment '" + name + "' (" + n.error().str() +
+                    "); its entry is kept");
+        return std::nullopt;
+    }
+    return *n;
+}
+
+// Bind each shared file onto the same path inside the environment, when that path
+// is a regular file there. Symlinks are never followed inside the environment:
+// a tree whose /etc/passwd points elsewhere must not make us mount on its target
+// (SECURITY.md C), so it gets a warning and no bind.
+Result<> bind_shared_files(const Tree& tree, const config::Environment& environment,
+                           const config::Config& config, UndoLog& undo, BuildReport& report)
+{
+    if (config.shared_files.empty())
+        return {};
+    const std::string entry = entry_of(environment.name);
+    auto env_root = open_beneath(tree.root.get(), entry, O_PATH | O_DIRECTORY, tree.shown(entry));
+    if (!env_root)
+        return std::unexpected(env_root.error());
+    for (const auto& file : config.shared_files) {
+        const std::string inside = file.substr(file.find_first_not_of('/'));
+        const std::string shown = tree.shown(entry + "/" + inside);
+        auto target = open_beneath(env_root->get(), inside, O_PATH, shown);
+        if (!target) {
+            if (target.error().err == ENOENT)
+                report.note("shared file '" + file + "' does not exist in environment '" + environment.name +
+                            "'; not bound");
+            else
+                report.warn("shared file '" + file + "' not bound into environment '" + environment.name +
+                            "': " + target.error().str());
+            continue;
+        }
+        struct stat st {};
+        if (::fstat(target->get(), &st) != 0)
+            return sys_error("cannot stat", shown);
+        if (!S_ISREG(st.st_mode)) {
+            report.warn("shared file '" + file + "' is not a regular file in environment '" + environment.name +
+                        "'; not bound");
+            continue;
+        }
+        auto source = open_source(file);
+        if (!source) {
+            report.warn("shared file '" + file + "' not bound: " + source.error().str());
+            continue;
+        }
+        struct stat host {};
+        if (::fstat(source->get(), &host) != 0)
+            return sys_error("cannot stat", file);
+        if (!S_ISREG(host.st_mode)) {
+            report.warn("shared file '" + file + "' is not a regular file on the host; not bound");
+            continue;
+        }
+        auto mounted = is_mount_root(target->get(), shown);
+        if (!mounted)
+            return std::unexpected(mounted.error());
+        if (*mounted) {
+            auto same = same_file(target->get(), source->get());
+            if (same && *same)
+                continue;
+        }
+        BindAttributes attributes;
+        attributes.recursive = false;
+        attributes.set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+        attributes.propagation = MS_PRIVATE;
+        auto mount = bind_onto(source->get(), file, target->get(), shown, attributes);
+        if (!mount)
+            return std::unexpected(mount.error());
+        auto pinned = std::make_shared<Fd>(std::move(*mount));
+        undo.add([pinned, shown] { (void)detach(pinned->get(), shown); });
+        report.note("mounted '" + file + "' on '" + shown + "'");
+    }
+    return {};
+}
+
+Result<> mount_environment(const Tree& tree, const config::Environment& environment, const config::Config& config,
+                           bool remove_stale, const ProcessCounter& count, UndoLog& undo, BuildReport& report)
+{
+    const std::string entry = entry_of(environment.name);
+    auto kind = entry_kind(tree, environment.name);
+    if (!kind)
+        return std::unexpected(kind.error());
+    const bool was_missing = *kind == EntryKind::missing;
+
+    if (environment.is_host()) {
+        if (*kind != EntryKind::host_link && *kind != EntryKind::missing) {
+            if (!remove_stale) {
+                report.warn("environment '" + environment.name + "' is now the host but '" + tree.shown(entry) +
+                            "' is still its old tree; run 'chos-setup reload'");
+                return {};
+            }
+            auto n = registered(environment.name, count, report);
+            if (!n)
+                return {};
+            if (*n != 0) {
+                report.warn("environment '" + environment.name + "' changed to the host but " + processes(*n) +
+                            " still run in its old tree; kept until they exit (run reload again)");
+                return {};
+            }
+            if (auto ok = remove_entry(tree, environment.name); !ok)
+                return ok;
+        }
+        if (auto ok = ensure_symlink(tree, os_directory, environment.name, host_link_target); !ok)
+            return ok;
+        if (was_missing) {
+            auto dir = open_beneath(tree.root.get(), os_directory, O_PATH | O_DIRECTORY, tree.shown(os_directory));
+            if (dir) {
+                auto dir_fd = std::make_shared<Fd>(std::move(*dir));
+                undo.add([dir_fd, name = environment.name] { (void)::unlinkat(dir_fd->get(), name.c_str(), 0); });
+            }
+            report.added_environments.push_back(environment.name);
+            report.note("linked environment '" + environment.name + "' to the host root");
+        }
+        return {};
+    }
+
+    auto source = open_environment_tree(environment, tree);
+    if (!source)
+        return std::unexpected(source.error());
+
+    if (*kind == EntryKind::host_link || *kind == EntryKind::other_link || *kind == EntryKind::other) {
+        if (!remove_stale) {
+            report.warn("'" + tree.shown(entry) + "' does not match environment '" + environment.name +
+                        "'; run 'chos-setup reload'");
+            return {};
+        }
+        auto n = registered(environment.name, count, report);
+        if (!n)
+            return {};
+        if (*n != 0) {
+            report.warn("environment '" + environment.name + "' changed its path but " + processes(*n) +
+                        " still run in the old one; kept until they exit (run reload again)");
+            return {};
+        }
+        if (auto ok = remove_entry(tree, environment.name); !ok)
+            return ok;
+    }
+
+    BindAttributes attributes;
+    attributes.recursive = true;
+    attributes.set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+    // A clone of a tree on a shared mount joins its peer group; as a slave it still
+    // sees the host's later mounts, but the shared files bound inside it never
+    // propagate back onto the environment's tree on the host.
+    attributes.propagation = MS_SLAVE;
+
+    if (*kind == EntryKind::mounted) {
+        auto fd = open_beneath(tree.root.get(), entry, O_PATH | O_DIRECTORY, tree.shown(entry));
+        if (!fd)
+            return std::unexpected(fd.error());
+        auto same = same_file(fd->get(), source->get());
+        if (!same)
+            return std::unexpected(same.error());
+        if (!*same) {
+            if (!remove_stale) {
+                report.warn("'" + tree.shown(entry) + "' is mounted from another path than '" + environment.path +
+                            "'; run 'chos-setup reload'");
+                return {};
+            }
+            auto n = registered(environment.name, count, report);
+            if (!n)
+                return {};
+            if (*n != 0) {
+                report.warn("environment '" + environment.name + "' changed its path but " + processes(*n) +
+                            " still run in the old one; kept until they exit (run reload again)");
+                return {};
+            }
+            if (auto ok = detach(fd->get(), tree.shown(entry)); !ok)
+                return ok;
+            report.note("unmounted the old tree of environment '" + environment.name + "'");
+        }
+    }
+
+    auto outcome = ensure_bind(tree, source->get(), environment.path, entry, attributes, false, undo);
+    if (!outcome)
+        return std::unexpected(outcome.error());
+    if (*outcome == BindOutcome::mounted) {
+        report.note("mounted '" + environment.path + "' on '" + tree.shown(entry) + "'");
+        if (was_missing)
+            report.added_environments.push_back(environment.name);
+    }
+    return bind_shared_files(tree, environment, config, undo, report);
+}
+
+} // namespace
+
+Result<Fd> open_environment_tree(const config::Environment& environment, const Tree& tree)
+{
+    auto source = open_source(environment.path);
+    if (!source)
+        return std::unexpected(source.error());
+    struct stat st {};
+    if (::fstat(source->get(), &st) != 0)
+        return sys_error("cannot stat", environment.path);
+    const std::string what = "refusing environment '" + environment.name + "'";
+    if (!S_ISDIR(st.st_mode))
+        return error(what, environment.path, "is not a directory");
+    if (st.st_uid != 0)
+        return error(what, environment.path, "is owned by uid " + std::to_string(st.st_uid) + ", not root");
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+        return error(what, environment.path, "is writable by group or others");
+    // A tree inside the tree would bind the tree into itself.
+    auto real = fd_path(source->get());
+    if (real && (*real == tree.real || real->starts_with(tree.real + "/")))
+        return error(what, environment.path, "is inside the tree '" + tree.path + "'");
+    return source;
+}
+
+Result<> sync_environments(const Tree& tree, const config::Config& config, bool remove_stale,
+                           const ProcessCounter& count, UndoLog& undo, BuildReport& report)
+{
+    if (remove_stale) {
+        auto names = list_directory(tree, os_directory);
+        if (!names)
+            return std::unexpected(names.error());
+        for (const auto& name : *names) {
+            if (config.find(name) != nullptr || !config::is_valid_environment_name(name))
+                continue;
+            auto n = registered(name, count, report);
+            if (!n)
+                continue;
+            if (*n != 0) {
+                report.kept_environments.emplace_back(name, *n);
+                continue;
+            }
+            if (auto ok = remove_entry(tree, name); !ok)
+                return ok;
+            report.removed_environments.push_back(name);
+            report.note("removed environment '" + name + "'");
+        }
+    }
+    for (const auto& environment : config.environments)
+        if (auto ok = mount_environment(tree, environment, config, remove_stale, count, undo, report); !ok)
+            return ok;
+    return {};
+}
+
+} // namespace chos::setup
