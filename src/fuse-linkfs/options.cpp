@@ -1,9 +1,3 @@
-// GCC 12 reports a false "potential null pointer dereference" (-Wnull-dereference)
-// inside libstdc++'s string assignment as inlined into Boost.Program_options'
-// typed_value<std::string>::notify(); it must be silenced before the first include
-// to cover the inlined header code. Nothing in this file dereferences a pointer.
-#pragma GCC diagnostic ignored "-Wnull-dereference"
-
 #include "fuse-linkfs/options.hpp"
 
 #include "chos_build_config.hpp"

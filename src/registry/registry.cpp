@@ -416,7 +416,10 @@ bool is_refusal(int err)
 
 // mount -t cgroup -o none,name=<name> onto the pinned fd, nosuid,nodev,noexec.
 // No release_agent is ever set (CVE-2022-0492).
-Result<> mount_named_cgroup1(int target, const std::string& name, const std::string& shown)
+// Returns the attached mount's own fd: callers keep working through it, because the
+// mount point's name may have been swapped for a symlink since it was pinned
+// (SECURITY.md class C).
+Result<Fd> mount_named_cgroup1(int target, const std::string& name, const std::string& shown)
 {
     Fd fs(::fsopen("cgroup", FSOPEN_CLOEXEC));
     if (!fs)
@@ -430,14 +433,14 @@ Result<> mount_named_cgroup1(int target, const std::string& name, const std::str
         return sys_error("cannot mount the registry hierarchy 'name=" + name + "' at", shown);
     if (::move_mount(mnt.get(), "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
         return sys_error("cannot attach the registry hierarchy at", shown);
-    return {};
+    return mnt;
 }
 
 // Bind the cgroup2 hierarchy at the registry mount point: the fallback's marker
 // (file comment, rule 1) and the root its leaves are made under. A bind, not a new
 // cgroup2 mount: mounting cgroup2 again would reapply (and so reset) the
 // superblock's options such as nsdelegate.
-Result<> bind_cgroup2(int target, const std::string& source, const std::string& shown)
+Result<Fd> bind_cgroup2(int target, const std::string& source, const std::string& shown)
 {
     Fd tree(::open_tree(AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW));
     if (!tree)
@@ -448,8 +451,28 @@ Result<> bind_cgroup2(int target, const std::string& source, const std::string& 
         return sys_error("cannot set nosuid,nodev,noexec on", shown);
     if (::move_mount(tree.get(), "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
         return sys_error("cannot bind the cgroup2 hierarchy '" + source + "' at", shown);
-    return {};
+    return tree;
 }
+
+// Undoes a mount that sync() made when a later step fails: removes the environment
+// cgroups it may have created (a named hierarchy with children outlives its mounts)
+// and detaches the mount through its own fd, never through a path that may now lead
+// elsewhere.
+struct DetachOnFailure {
+    Fd mount;
+    const config::Config* config = nullptr;
+    bool armed = false;
+    ~DetachOnFailure()
+    {
+        if (!armed || !mount)
+            return;
+        if (config)
+            for (const auto& env : config->environments)
+                (void)::unlinkat(mount.get(), env.name.c_str(), AT_REMOVEDIR);
+        const std::string self = "/proc/self/fd/" + std::to_string(mount.get());
+        (void)::umount2(self.c_str(), MNT_DETACH);
+    }
+};
 
 // ---- cgroup directories ------------------------------------------------------------
 
@@ -756,6 +779,7 @@ Result<std::vector<std::string>> Registry::sync(const config::Config& config) co
         return std::unexpected(mounts.error());
     const MountEntry* top = top_mount(*mounts, mount_);
     const bool automatic = config.registry.type == RegistryType::automatic;
+    DetachOnFailure made; // disarmed only when sync() succeeds
 
     bool use_cgroup2 = type_ == RegistryType::cgroup2;
     if (top != nullptr) {
@@ -781,13 +805,21 @@ Result<std::vector<std::string>> Registry::sync(const config::Config& config) co
             if (!mounted && !(automatic && is_refusal(mounted.error().err)))
                 return std::unexpected(mounted.error());
             use_cgroup2 = !mounted; // rule 3 of the file comment
+            if (mounted) {
+                made.mount = std::move(*mounted);
+                made.config = &config;
+                made.armed = true;
+            }
         }
         if (use_cgroup2) {
             auto source = system_cgroup2_root(*mounts, mount_);
             if (!source)
                 return std::unexpected(source.error());
-            if (auto ok = bind_cgroup2(target->get(), *source, mount_); !ok)
-                return std::unexpected(ok.error());
+            auto bound = bind_cgroup2(target->get(), *source, mount_);
+            if (!bound)
+                return std::unexpected(bound.error());
+            made.mount = std::move(*bound);
+            made.armed = true;
         }
     }
 
@@ -802,10 +834,15 @@ Result<std::vector<std::string>> Registry::sync(const config::Config& config) co
         auto collected = reopened->collect_empty_leaves();
         if (!collected)
             return std::unexpected(collected.error());
+        made.armed = false;
         return busy;
     }
 
-    auto root = open_dir(mount_);
+    // Through the fd of the mount just made, if any: its path may have been swapped.
+    auto root = made.mount ? Result<Fd>(Fd(::openat(made.mount.get(), ".", O_PATH | O_DIRECTORY | O_CLOEXEC)))
+                           : open_dir(mount_);
+    if (root && !root->valid())
+        return sys_error("cannot open the registry hierarchy", mount_);
     if (!root)
         return std::unexpected(root.error());
     if (auto ok = check_fs(root->get(), CGROUP_SUPER_MAGIC, mount_, "cgroup v1"); !ok)
@@ -848,6 +885,7 @@ Result<std::vector<std::string>> Registry::sync(const config::Config& config) co
         else
             return sys_error("cannot remove environment cgroup", mount_ + "/" + name);
     }
+    made.armed = false;
     return busy;
 }
 

@@ -1,0 +1,241 @@
+// The ordered list of steps of DESIGN.md "Entering an environment" -- the body of
+// enter() is that list, each step a call (STYLE.md: nsjail's containProc).
+#include "enter/enter.hpp"
+
+#include "chos_build_config.hpp"
+#include "config/choice.hpp"
+#include "config/names.hpp"
+#include "config/yaml_config.hpp"
+#include "enter/steps.hpp"
+#include "registry/registry.hpp"
+
+#include <cstdlib>
+#include <ctime>
+#include <exception>
+#include <unistd.h>
+
+namespace chos::enter {
+
+const char* to_string(Phase phase)
+{
+    switch (phase) {
+    case Phase::config: return "config";
+    case Phase::registration: return "registration";
+    case Phase::chroot: return "chroot";
+    case Phase::drop: return "drop";
+    case Phase::exec: return "exec";
+    case Phase::count: break;
+    }
+    return "?";
+}
+
+namespace {
+
+std::int64_t now_ns()
+{
+    timespec ts {};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+// Times one phase into the report.
+class PhaseTimer {
+public:
+    PhaseTimer(EnterReport& report, Phase phase) : report_(report), phase_(phase), start_(now_ns()) {}
+    ~PhaseTimer() { report_.phase_ns[static_cast<int>(phase_)] += now_ns() - start_; }
+    PhaseTimer(const PhaseTimer&) = delete;
+    PhaseTimer& operator=(const PhaseTimer&) = delete;
+
+private:
+    EnterReport& report_;
+    Phase phase_;
+    std::int64_t start_;
+};
+
+Result<> require_root()
+{
+    if (::geteuid() != 0)
+        return error("not running as root", "",
+                     "is chos-run installed setuid root? (no_new_privs ignores the setuid bit)");
+    return {};
+}
+
+// load_config() throws; the privileged path returns values.
+Result<config::Config> read_config()
+{
+    try {
+        return config::load_config(CHOS_CONFIG_PATH);
+    } catch (const config::ConfigError& e) {
+        std::string first = e.diagnostics().empty() ? e.what() : e.diagnostics().front().str();
+        return error("invalid configuration", "", first);
+    } catch (const std::exception& e) {
+        return error("cannot read the configuration", CHOS_CONFIG_PATH, e.what());
+    }
+}
+
+std::optional<std::string> caller_variable(char** env, std::string_view name)
+{
+    for (char** e = env; e && *e; ++e) {
+        std::string_view entry(*e);
+        if (entry.size() > name.size() && entry.starts_with(name) && entry[name.size()] == '=')
+            return std::string(entry.substr(name.size() + 1));
+    }
+    return std::nullopt;
+}
+
+std::string basename_of(const std::string& path)
+{
+    auto slash = path.rfind('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// Step 4 and 5: which environment, and may this user use it.
+Result<const config::Environment*> choose_environment(const EnterRequest& request, const config::Config& config,
+                                                      const Identity& who, EnterReport& report)
+{
+    config::Request choice_request;
+    choice_request.option = request.option;
+    choice_request.variable = caller_variable(request.caller_env, "CHOS");
+    choice_request.fall_back_to_default = request.fall_back_to_default;
+    // ~/.chos costs a fork: only when neither -o nor $CHOS decides.
+    if (!choice_request.option && (!choice_request.variable || choice_request.variable->empty())) {
+        auto file = read_user_file(who, config.user_file);
+        choice_request.user_file = file.text;
+        if (!file.text && file.absent_reason != "does not exist")
+            report.user_file_note = "~/" + config.user_file + " " + file.absent_reason + ": ignored";
+    }
+    auto choice = config::choose(config, who.user, choice_request, resolve_group);
+    if (!choice)
+        return error(choice.error().message(), "", "");
+    report.fell_back_from = choice->fell_back_from;
+    return choice->environment;
+}
+
+} // namespace
+
+Result<Entered> enter(const EnterRequest& request, EnterReport& report)
+{
+    report.exit_status = exit_launcher_failure;
+    // 1. Sanitize.
+    auto caller = sanitize(request.argc);
+    if (!caller)
+        return std::unexpected(caller.error());
+    if (auto root = require_root(); !root)
+        return std::unexpected(root.error());
+    // Re-root to the host's view before reading anything (DESIGN.md "the trap").
+    caller->cwd = remember_cwd();
+    if (auto rerooted = reroot_to_host(); !rerooted)
+        return std::unexpected(rerooted.error());
+    if (request.on_host_view)
+        request.on_host_view();
+
+    // 2. The configuration.
+    Result<config::Config> config;
+    {
+        PhaseTimer t(report, Phase::config);
+        config = read_config();
+    }
+    if (!config)
+        return std::unexpected(config.error());
+
+    // 3. The user and groups (host NSS, before any chroot).
+    auto who = resolve_identity();
+    if (!who)
+        return std::unexpected(who.error());
+    report.user_name = who->user.name;
+    report.uid = who->user.uid;
+
+    // 4, 5. Choose, check the allow-list.
+    auto env = choose_environment(request, *config, *who, report);
+    if (!env)
+        return std::unexpected(env.error());
+    report.environment = (*env)->name;
+
+    // 6. Register.
+    {
+        PhaseTimer t(report, Phase::registration);
+        if (auto registered = register_process(*config, **env); !registered)
+            return std::unexpected(registered.error());
+    }
+
+    // 7. chroot.
+    {
+        PhaseTimer t(report, Phase::chroot);
+        if (auto rooted = enter_root(*config, **env); !rooted)
+            return std::unexpected(rooted.error());
+    }
+
+    // 8. Drop privileges, verified; then the working directory with the user's rights.
+    {
+        PhaseTimer t(report, Phase::drop);
+        if (auto dropped = drop_privileges(who->user); !dropped)
+            return std::unexpected(dropped.error());
+    }
+    (void)enter_working_directory(caller->cwd, who->home);
+
+    // 9. The child's environment. The "exec" phase runs from here to execve().
+    const std::int64_t exec_start = now_ns();
+    Entered entered{(*env)->name, child_environment(request.caller_env, *config, **env)};
+    if (!request.exec)
+        return entered;
+
+    // 10. exec.
+    std::vector<std::string> argv = request.command;
+    std::string file;
+    if (argv.empty()) {
+        file = who->shell.empty() ? "/bin/sh" : who->shell;
+        argv.push_back("-" + basename_of(file)); // a login shell, like the original's BASHLOGIN
+    } else {
+        file = argv.front();
+    }
+    report.command = basename_of(file);
+    if (auto persona = apply_personality(**env); !persona)
+        return std::unexpected(persona.error());
+    restore_caller_state(*caller);
+    report.phase_ns[static_cast<int>(Phase::exec)] = now_ns() - exec_start;
+    if (request.before_exec)
+        request.before_exec(report);
+    Error failed = exec_command(file, argv, entered.envp);
+    report.exit_status = failed.err == ENOENT || failed.err == ENOTDIR ? exit_not_found : exit_not_executable;
+    return std::unexpected(failed);
+}
+
+Result<Overview> overview(int argc, char** caller_env)
+{
+    if (auto caller = sanitize(argc); !caller)
+        return std::unexpected(caller.error());
+    if (auto root = require_root(); !root)
+        return std::unexpected(root.error());
+    if (auto rerooted = reroot_to_host(); !rerooted)
+        return std::unexpected(rerooted.error());
+    auto config = read_config();
+    if (!config)
+        return std::unexpected(config.error());
+    auto who = resolve_identity();
+    if (!who)
+        return std::unexpected(who.error());
+
+    Overview view;
+    view.backend = backend_in_use(*config) == config::Backend::kmod ? "kmod" : "fuse";
+    // The caller's registration: we have not registered, so ours is the caller's.
+    if (auto registry = registry::Registry::open(*config)) {
+        if (auto member = registry->membership(::getpid()); member && member->registered)
+            view.current = member->environment;
+    }
+    if (view.current.empty()) {
+        auto var = caller_variable(caller_env, "CHOS");
+        if (var && config->find(*var))
+            view.current = *var;
+    }
+    for (const auto& env : config->environments) {
+        if (!config::is_allowed(env, who->user, resolve_group))
+            continue;
+        view.environments.push_back(
+            {env.name, env.description, env.name == config->default_environment, env.name == view.current});
+    }
+    if (auto dropped = drop_privileges(who->user); !dropped)
+        return std::unexpected(dropped.error());
+    return view;
+}
+
+} // namespace chos::enter

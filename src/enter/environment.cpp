@@ -1,0 +1,84 @@
+// Step 9: the child's environment variables and personality.
+#include "enter/steps.hpp"
+
+#include <algorithm>
+#include <sys/personality.h>
+
+namespace chos::enter {
+
+namespace {
+
+using Vars = std::vector<std::pair<std::string, std::string>>;
+
+void apply_rules(Vars& vars, const config::EnvironmentRules& rules)
+{
+    if (rules.keep) {
+        const auto& keep = *rules.keep;
+        std::erase_if(vars, [&](const auto& v) { return std::find(keep.begin(), keep.end(), v.first) == keep.end(); });
+    }
+    for (const auto& name : rules.unset)
+        std::erase_if(vars, [&](const auto& v) { return v.first == name; });
+    for (const auto& [name, value] : rules.set) {
+        auto it = std::find_if(vars.begin(), vars.end(), [&](const auto& v) { return v.first == name; });
+        if (it != vars.end())
+            it->second = value;
+        else
+            vars.emplace_back(name, value);
+    }
+}
+
+void set_var(Vars& vars, const std::string& name, std::string value)
+{
+    auto it = std::find_if(vars.begin(), vars.end(), [&](const auto& v) { return v.first == name; });
+    if (it != vars.end())
+        it->second = std::move(value);
+    else
+        vars.emplace_back(name, std::move(value));
+}
+
+} // namespace
+
+std::vector<std::string> child_environment(char** caller_env, const config::Config& config,
+                                           const config::Environment& env)
+{
+    Vars vars;
+    for (char** e = caller_env; e && *e; ++e) {
+        std::string_view entry(*e);
+        auto eq = entry.find('=');
+        if (eq == std::string_view::npos || eq == 0)
+            continue; // not NAME=value: dropped
+        std::string name(entry.substr(0, eq));
+        if (std::any_of(vars.begin(), vars.end(), [&](const auto& v) { return v.first == name; }))
+            continue; // duplicates: the first wins, as getenv() sees it
+        vars.emplace_back(std::move(name), std::string(entry.substr(eq + 1)));
+    }
+    apply_rules(vars, config.rules);
+    apply_rules(vars, env.rules);
+    set_var(vars, "CHOS", env.name);
+    if (!env.is_host()) {
+        // The launcher lives at /.chos/bin inside the tree (HACKING.md "The tree").
+        auto it = std::find_if(vars.begin(), vars.end(), [](const auto& v) { return v.first == "PATH"; });
+        if (it == vars.end())
+            vars.emplace_back("PATH", "/usr/local/bin:/usr/bin:/bin:/.chos/bin");
+        else {
+            const std::string& path = it->second;
+            const std::string colon = ":" + path + ":";
+            if (colon.find(":/.chos/bin:") == std::string::npos)
+                it->second = path.empty() ? "/.chos/bin" : path + ":/.chos/bin";
+        }
+    }
+    std::vector<std::string> envp;
+    envp.reserve(vars.size());
+    for (auto& [name, value] : vars)
+        envp.push_back(name + "=" + value);
+    return envp;
+}
+
+Result<> apply_personality(const config::Environment& env)
+{
+    if (env.personality == config::Personality::linux32 && ::personality(PER_LINUX32) == -1)
+        return sys_error("cannot set the personality", "linux32");
+    return {};
+}
+
+} // namespace chos::enter

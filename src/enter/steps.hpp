@@ -1,0 +1,88 @@
+// The steps of DESIGN.md "Entering an environment", one concern per file. enter.cpp
+// calls them in order; nothing else should. Every step returns a Result and never
+// logs (HACKING.md: library code does not log).
+#pragma once
+
+#include "common/error.hpp"
+#include "config/choice.hpp"
+#include "config/config.hpp"
+
+#include <csignal>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace chos::enter {
+
+// What the caller had, kept so the child gets it back (class E: the child has what
+// the caller gave it).
+struct CallerState {
+    mode_t umask = 022;
+    sigset_t blocked{};                // the caller's signal mask
+    std::vector<int> ignored_signals;  // SIG_IGN in the caller (nohup must keep working)
+    std::optional<std::string> cwd;    // getcwd() before the re-root; nullopt if unreachable
+};
+
+// --- sanitize.cpp (step 1)
+// argc 0 refused; fds 0-2 opened on /dev/null when closed; signals to default and
+// unblocked for the privileged part; umask 022. Returns what to restore for the child.
+[[nodiscard]] Result<CallerState> sanitize(int argc);
+// Give the child the caller's umask, signal mask and ignored signals back.
+void restore_caller_state(const CallerState& caller) noexcept;
+
+// --- reroot.cpp
+// setns() into our own mount namespace: root and cwd become the namespace's root, so
+// nothing below is read from an environment tree (sudo --chroot CVE-2025-32463).
+[[nodiscard]] Result<> reroot_to_host();
+// The cwd as a path (before the re-root); nullopt when getcwd fails or the cwd is
+// outside the caller's root (runc CVE-2024-21626: never "(unreachable)/...").
+[[nodiscard]] std::optional<std::string> remember_cwd();
+
+// --- identity.cpp (step 3)
+struct Identity {
+    config::User user;          // real uid, gid, name, supplementary groups
+    std::string home;           // passwd home ("" when none)
+    std::string shell;          // passwd shell ("" when none)
+};
+[[nodiscard]] Result<Identity> resolve_identity();
+// NSS group lookup for the allow-list (host view).
+[[nodiscard]] std::optional<gid_t> resolve_group(const std::string& name);
+
+// --- user_file.cpp (step 4)
+struct UserFile {
+    std::optional<std::string> text;   // content (<= 4 KiB) when readable
+    std::string absent_reason;          // why not, when text is nullopt (never content)
+};
+inline constexpr std::size_t max_user_file_size = 4096;
+// Read <home>/<name> with the user's rights only, in a child that dropped to the user.
+[[nodiscard]] UserFile read_user_file(const Identity& who, const std::string& name);
+
+// --- register.cpp (step 6)
+// The backend in use: `automatic` resolved (kmod when /proc/chos exists).
+[[nodiscard]] config::Backend backend_in_use(const config::Config& config);
+// Refuse when the chos-linkfs of <run_dir>/linkfs.pid is gone or stopped (SECURITY L).
+[[nodiscard]] Result<> check_linkfs_alive(const config::Config& config);
+// Register the calling process in env, then flush its cached link answer.
+[[nodiscard]] Result<> register_process(const config::Config& config, const config::Environment& env);
+
+// --- chroot.cpp (step 7)
+[[nodiscard]] Result<> enter_root(const config::Config& config, const config::Environment& env);
+// After the drop, with the user's rights: the saved cwd if it exists here, else home, else /.
+[[nodiscard]] std::string enter_working_directory(const std::optional<std::string>& cwd,
+                                                  const std::string& home);
+
+// --- drop.cpp (step 8)
+[[nodiscard]] Result<> drop_privileges(const config::User& user);
+
+// --- environment.cpp (step 9)
+[[nodiscard]] std::vector<std::string> child_environment(char** caller_env, const config::Config& config,
+                                                         const config::Environment& env);
+[[nodiscard]] Result<> apply_personality(const config::Environment& env);
+
+// --- exec.cpp (step 10)
+// Only returns on failure; err is the errno that decides 126/127.
+[[nodiscard]] Error exec_command(const std::string& file, const std::vector<std::string>& argv,
+                                 const std::vector<std::string>& envp);
+
+} // namespace chos::enter

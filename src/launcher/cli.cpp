@@ -1,0 +1,225 @@
+// Command line of chos and chos-run (Boost.Program_options); every exception of the
+// CLI layer is caught here, once (STYLE.md). The privileged work is libchos_enter's.
+#include "launcher/cli.hpp"
+
+#include "chos_build_config.hpp"
+#include "config/names.hpp"
+#include "enter/enter.hpp"
+
+#include <boost/program_options.hpp>
+
+#include <cstdio>
+#include <exception>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <syslog.h>
+#include <unistd.h>
+#include <vector>
+
+extern char** environ;
+
+namespace chos::launcher {
+
+namespace po = boost::program_options;
+
+namespace {
+
+struct Options {
+    std::optional<std::string> environment;
+    bool debug = false;
+    bool list = false;
+    bool current = false;
+    bool version = false;
+    bool help = false;
+    std::vector<std::string> command;
+};
+
+const char* program_name(Program program)
+{
+    return program == Program::chos ? "chos" : "chos-run";
+}
+
+po::options_description describe(Program program)
+{
+    po::options_description desc("Options");
+    desc.add_options()
+        ("environment,o", po::value<std::string>(), "enter environment NAME (else $CHOS, ~/.chos, the default)")
+        ("list", "list the environments you may use")
+        ("debug", "print per-phase timings to stderr")
+        ("version", "print the version and the link backend in use")
+        ("help,h", "print this help");
+    if (program == Program::chos)
+        desc.add_options()("current", "print the environment this shell is in");
+    return desc;
+}
+
+// Options end at "--" or at the first word that is not an option: the command's own
+// options ("chos-run -o a ls -l") are never ours.
+Options parse(Program program, int argc, char** argv)
+{
+    std::vector<std::string> ours;
+    Options opts;
+    int i = 1;
+    for (; i < argc; ++i) {
+        std::string arg = argv[i];
+        if (arg == "--") {
+            ++i;
+            break;
+        }
+        if (arg.size() < 2 || arg[0] != '-')
+            break;
+        ours.push_back(arg);
+        if ((arg == "-o" || arg == "--environment") && i + 1 < argc)
+            ours.push_back(argv[++i]);
+    }
+    for (; i < argc; ++i)
+        opts.command.emplace_back(argv[i]);
+
+    po::variables_map vm;
+    po::store(po::command_line_parser(ours).options(describe(program))
+                  .style(po::command_line_style::unix_style & ~po::command_line_style::allow_guessing)
+                  .run(),
+              vm);
+    po::notify(vm);
+    if (vm.count("environment"))
+        opts.environment = vm["environment"].as<std::string>();
+    opts.debug = vm.count("debug") > 0;
+    opts.list = vm.count("list") > 0;
+    opts.current = vm.count("current") > 0;
+    opts.version = vm.count("version") > 0;
+    opts.help = vm.count("help") > 0;
+    return opts;
+}
+
+void usage(Program program)
+{
+    if (program == Program::chos)
+        std::cout << "usage: chos [-o NAME] [--debug] [--] [COMMAND [ARGS...]]\n"
+                     "       chos --list | --current | --version | --help\n"
+                     "Without COMMAND, starts your login shell in the environment.\n";
+    else
+        std::cout << "usage: chos-run [-o NAME] [--debug] [--] COMMAND [ARGS...]\n"
+                     "       chos-run --list | --version | --help\n";
+    std::cout << describe(program) << "See chos(1), chos-run(1), chos.yaml(5).\n";
+}
+
+int fail(const std::string& line)
+{
+    std::fprintf(stderr, "chos: %s\n", line.c_str());
+    return enter::exit_launcher_failure;
+}
+
+void audit(const enter::EnterReport& report, const std::string& result)
+{
+    ::syslog(LOG_AUTHPRIV | LOG_NOTICE, "user=%s uid=%ld env=%s cmd=%s result=%s",
+             config::quote_for_message(report.user_name).c_str(),
+             report.uid == static_cast<uid_t>(-1) ? -1L : static_cast<long>(report.uid),
+             report.environment.empty() ? "-" : report.environment.c_str(),
+             config::quote_for_message(report.command.empty() ? "-" : report.command).c_str(),
+             result.c_str());
+}
+
+void print_timings(const enter::EnterReport& report)
+{
+    for (int p = 0; p < static_cast<int>(enter::Phase::count); ++p)
+        std::fprintf(stderr, "chos: debug: phase %s: %.3f ms\n", enter::to_string(static_cast<enter::Phase>(p)),
+                     static_cast<double>(report.phase_ns[static_cast<std::size_t>(p)]) / 1e6);
+}
+
+int list_or_current(Program program, const Options& opts, int argc)
+{
+    auto view = enter::overview(argc, environ);
+    if (!view)
+        return fail(view.error().str());
+    if (opts.version) {
+        std::printf("%s %s (backend: %s)\n", program_name(program), CHOS_VERSION, view->backend.c_str());
+        return 0;
+    }
+    if (opts.current) {
+        if (view->current.empty())
+            return fail("not in an environment");
+        std::printf("%s\n", view->current.c_str());
+        return 0;
+    }
+    for (const auto& env : view->environments)
+        std::printf("%s %-16s %s%s\n", env.current ? "*" : " ", env.name.c_str(), env.description.c_str(),
+                    env.is_default ? " (default)" : "");
+    return 0;
+}
+
+int launch(Program program, const Options& opts, int argc)
+{
+    if (program == Program::chos_run && opts.command.empty())
+        return fail("no command given (see 'chos-run --help')");
+    enter::EnterRequest request;
+    request.entry = enter::EntryPoint::launcher;
+    request.option = opts.environment;
+    request.argc = argc;
+    request.caller_env = environ;
+    request.command = opts.command;
+    request.on_host_view = [] { ::openlog("chos", LOG_NDELAY, LOG_AUTHPRIV); };
+    const bool debug = opts.debug;
+    request.before_exec = [debug](const enter::EnterReport& report) {
+        if (!report.user_file_note.empty())
+            std::fprintf(stderr, "chos: %s\n", report.user_file_note.c_str());
+        if (report.fell_back_from)
+            std::fprintf(stderr, "chos: %s: using the default '%s'\n", report.fell_back_from->c_str(),
+                         report.environment.c_str());
+        audit(report, "ok");
+        if (debug)
+            print_timings(report);
+        std::fflush(stderr);
+    };
+    enter::EnterReport report;
+    if (!opts.command.empty()) {
+        const auto& cmd = opts.command.front();
+        report.command = cmd.substr(cmd.rfind('/') == std::string::npos ? 0 : cmd.rfind('/') + 1);
+    }
+    auto entered = enter::enter(request, report);
+    // Only failures return: exec replaced us otherwise.
+    const Error& e = entered ? Error{"internal error", "", 0, "enter returned without exec"} : entered.error();
+    std::string line = e.str();
+    if (report.exit_status != enter::exit_launcher_failure) {
+        line = "cannot run '" + config::quote_for_message(e.argument) + "': " +
+               (e.reason.empty() ? std::strerror(e.err) : e.reason);
+        audit(report, "failed: " + line);
+    } else if (!report.user_name.empty()) {
+        audit(report, "refused: " + line);
+    }
+    if (debug)
+        print_timings(report);
+    std::fprintf(stderr, "chos: %s\n", line.c_str());
+    return report.exit_status;
+}
+
+} // namespace
+
+int run(Program program, int argc, char** argv)
+{
+    if (argc < 1 || argv == nullptr || argv[0] == nullptr)
+        return fail("refusing to run: argc is 0");
+    Options opts;
+    try {
+        opts = parse(program, argc, argv);
+    } catch (const std::exception& e) {
+        return fail(std::string("invalid arguments: ") + e.what() + " (see '" + program_name(program) + " --help')");
+    }
+    if (opts.help) {
+        usage(program);
+        return 0;
+    }
+    if (opts.version && ::geteuid() != 0) {
+        std::printf("%s %s (backend: unknown: not running as root)\n", program_name(program), CHOS_VERSION);
+        return 0;
+    }
+    try {
+        if (opts.list || opts.current || opts.version)
+            return list_or_current(program, opts, argc);
+        return launch(program, opts, argc);
+    } catch (const std::exception& e) {
+        return fail(std::string("internal error: ") + e.what());
+    }
+}
+
+} // namespace chos::launcher

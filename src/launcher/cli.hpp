@@ -1,0 +1,11 @@
+// chos and chos-run: thin binaries over libchos_enter (STYLE.md: schroot).
+#pragma once
+
+namespace chos::launcher {
+
+enum class Program { chos, chos_run };
+
+// The whole program; returns the exit status (or never returns: exec).
+int run(Program program, int argc, char** argv);
+
+} // namespace chos::launcher

@@ -1,0 +1,850 @@
+/* chos-it-tool: the integration suite's probe, one static binary with subcommands.
+ *
+ * Static, so the same file runs on the host and inside the busybox trees (which
+ * have no libc). Every subcommand prints what a user would see -- a link target,
+ * or "ERR <ERRNO-NAME>" -- so the shell tests can compare exact strings.
+ *
+ *   readlink PATH [COUNT]            readlink COUNT times in this one process
+ *   whoami PATH                      "pid P ppid Q sid S tid T target X"
+ *   readlink-exec PATH PROG [ARGS...]  readlink (printed as "before TARGET"), then exec
+ *                                    PROG in the same process (same pid)
+ *   access PATH                      faccessat(F_OK): "OK" or "ERR ENOENT" (the flush lookup)
+ *   open PATH [ro|rw]                open(2): "OK" or "ERR EACCES"
+ *   write PATH TEXT                  open O_WRONLY + write: "OK" or "ERR EACCES"
+ *   mkdir PATH                       "OK" or "ERR ..."
+ *   stat PATH COUNT                  COUNT stat(2) calls: "OK n" or the first "ERR ..."
+ *   threads PATH NTHREADS COUNT      readlink from non-leader threads and the leader
+ *   forkcheck PATH EXPECT N          N times: fork, the child readlinks and compares
+ *   probe LINK FILE INTERVAL_MS N    a long-running process inside an environment:
+ *                                    "<seq> <target|ERR:X> <NAME|ERR:X>" every interval
+ *   ctl LINK FLUSH                   commands on stdin: r (readlink), f (flush lookup),
+ *                                    e (re-exec itself: exec keeps the pid), p (pid), q
+ *   cycle REGDIR LINK N ENV...       N times: fork, the child registers itself in
+ *                                    ENV[i % k], readlinks, compares, exits (P5)
+ *   reuse REGDIR LINK ENV N MODE [ENV2]  pid reuse (needs its own pid namespace and
+ *                                    /proc/sys/kernel/ns_last_pid); MODE plain|midreq|thread
+ *   flood LINK SECONDS EXPECT        readlink as fast as possible
+ *   latency LINK N INTERVAL_MS EXPECT   readlink latency percentiles
+ *   exchange A B SECONDS [HOLD_US GAP_US]  renameat2(RENAME_EXCHANGE) loop (SECURITY.md
+ *                                    C); with HOLD/GAP: swap, hold HOLD_US, swap back,
+ *                                    wait GAP_US (short windows at random points)
+ *   midexit LINK N                   children whose readlink thread is cut by exit_group
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE (1 << 1)
+#endif
+
+static const char *errname(int e)
+{
+    const char *n = strerrorname_np(e);
+    return n ? n : "E?";
+}
+
+static void die(const char *what)
+{
+    fprintf(stderr, "chos-it-tool: %s: %s\n", what, strerror(errno));
+    exit(2);
+}
+
+static long num(const char *s)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || !end || *end) {
+        fprintf(stderr, "chos-it-tool: not a number: '%s'\n", s);
+        exit(2);
+    }
+    return v;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* strcpy, truncating to size (size > 0) */
+static void copy_str(char *dst, size_t size, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= size)
+        n = size - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+/* readlink into buf as "target" or "ERR NAME"; returns 0 on success. */
+static int link_text(const char *path, char *buf, size_t size)
+{
+    char t[PATH_MAX];
+    ssize_t n = readlink(path, t, sizeof t - 1);
+    if (n < 0) {
+        snprintf(buf, size, "ERR %s", errname(errno));
+        return -1;
+    }
+    t[n] = '\0';
+    copy_str(buf, size, t);
+    return 0;
+}
+
+static int write_text(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    ssize_t n = write(fd, text, strlen(text));
+    int e = n < 0 ? errno : 0;
+    close(fd);
+    return e;
+}
+
+static int pid_write(const char *regdir, const char *env, pid_t pid)
+{
+    char path[PATH_MAX], text[32];
+    if (env && strcmp(env, "-") != 0)
+        snprintf(path, sizeof path, "%s/%s/cgroup.procs", regdir, env);
+    else
+        snprintf(path, sizeof path, "%s/cgroup.procs", regdir);
+    snprintf(text, sizeof text, "%d\n", (int)pid);
+    return write_text(path, text);
+}
+
+static void expected_target(const char *env, char *buf, size_t size)
+{
+    if (!env || strcmp(env, "-") == 0)
+        snprintf(buf, size, "../../local");
+    else
+        snprintf(buf, size, "../os/%s", env);
+}
+
+/* ------------------------------------------------------------------ simple */
+
+static int cmd_readlink(int argc, char **argv)
+{
+    if (argc < 1)
+        return 2;
+    long count = argc > 1 ? num(argv[1]) : 1;
+    int bad = 0;
+    for (long i = 0; i < count; ++i) {
+        char buf[PATH_MAX + 16];
+        if (link_text(argv[0], buf, sizeof buf) != 0)
+            bad = 1;
+        puts(buf);
+    }
+    return bad;
+}
+
+static int cmd_readlink_exec(int argc, char **argv)
+{
+    if (argc < 2)
+        return 2;
+    char buf[PATH_MAX + 16];
+    link_text(argv[0], buf, sizeof buf);
+    printf("before %s\n", buf);
+    fflush(stdout);
+    execv(argv[1], argv + 1);
+    printf("ERR %s\n", errname(errno));
+    return 1;
+}
+
+static int cmd_whoami(int argc, char **argv)
+{
+    if (argc < 1)
+        return 2;
+    char buf[PATH_MAX + 16];
+    int r = link_text(argv[0], buf, sizeof buf);
+    printf("pid %d ppid %d sid %d tid %d target %s\n", (int)getpid(), (int)getppid(), (int)getsid(0),
+           (int)gettid(), buf);
+    return r ? 1 : 0;
+}
+
+static int cmd_access(int argc, char **argv)
+{
+    if (argc < 1)
+        return 2;
+    if (faccessat(AT_FDCWD, argv[0], F_OK, 0) == 0) {
+        puts("OK");
+        return 0;
+    }
+    printf("ERR %s\n", errname(errno));
+    return 1;
+}
+
+static int cmd_open(int argc, char **argv)
+{
+    if (argc < 1)
+        return 2;
+    int flags = (argc > 1 && strcmp(argv[1], "rw") == 0) ? O_RDWR : O_RDONLY;
+    int fd = open(argv[0], flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        printf("ERR %s\n", errname(errno));
+        return 1;
+    }
+    close(fd);
+    puts("OK");
+    return 0;
+}
+
+static int cmd_write(int argc, char **argv)
+{
+    if (argc < 2)
+        return 2;
+    int e = write_text(argv[0], argv[1]);
+    if (e) {
+        printf("ERR %s\n", errname(e));
+        return 1;
+    }
+    puts("OK");
+    return 0;
+}
+
+static int cmd_mkdir(int argc, char **argv)
+{
+    if (argc < 1)
+        return 2;
+    if (mkdir(argv[0], 0755) != 0) {
+        printf("ERR %s\n", errname(errno));
+        return 1;
+    }
+    puts("OK");
+    return 0;
+}
+
+static int cmd_stat(int argc, char **argv)
+{
+    if (argc < 2)
+        return 2;
+    long count = num(argv[1]);
+    struct stat st;
+    for (long i = 0; i < count; ++i) {
+        if (stat(argv[0], &st) != 0) {
+            printf("ERR %s\n", errname(errno));
+            return 1;
+        }
+    }
+    printf("OK %ld\n", count);
+    return 0;
+}
+
+/* ----------------------------------------------------------------- threads */
+
+struct thread_arg {
+    const char *path;
+    long count;
+    int tid;
+    long mismatches;
+    char first[PATH_MAX + 16];
+};
+
+static void *thread_main(void *p)
+{
+    struct thread_arg *a = p;
+    a->tid = (int)gettid();
+    for (long i = 0; i < a->count; ++i) {
+        char buf[PATH_MAX + 16];
+        link_text(a->path, buf, sizeof buf);
+        if (i == 0)
+            copy_str(a->first, sizeof a->first, buf);
+        else if (strcmp(buf, a->first) != 0)
+            ++a->mismatches;
+    }
+    return NULL;
+}
+
+static int cmd_threads(int argc, char **argv)
+{
+    if (argc < 3)
+        return 2;
+    long n = num(argv[1]), count = num(argv[2]);
+    if (n < 1 || n > 256)
+        return 2;
+    struct thread_arg *args = calloc((size_t)n + 1, sizeof *args);
+    pthread_t *ids = calloc((size_t)n, sizeof *ids);
+    if (!args || !ids)
+        die("calloc");
+    for (long i = 0; i <= n; ++i) {
+        args[i].path = argv[0];
+        args[i].count = count;
+    }
+    for (long i = 0; i < n; ++i)
+        if ((errno = pthread_create(&ids[i], NULL, thread_main, &args[i])) != 0)
+            die("pthread_create");
+    thread_main(&args[n]); /* the leader, at the same time */
+    for (long i = 0; i < n; ++i)
+        pthread_join(ids[i], NULL);
+    for (long i = 0; i <= n; ++i)
+        printf("thread %ld tid %d leader %d result %s mismatches %ld\n", i, args[i].tid,
+               args[i].tid == (int)getpid(), args[i].first, args[i].mismatches);
+    return 0;
+}
+
+/* --------------------------------------------------------------- forkcheck */
+
+static int cmd_forkcheck(int argc, char **argv)
+{
+    if (argc < 3)
+        return 2;
+    const char *path = argv[0], *expect = argv[1];
+    long n = num(argv[2]), wrong = 0, errors = 0;
+    for (long i = 0; i < n; ++i) {
+        pid_t c = fork();
+        if (c < 0)
+            die("fork");
+        if (c == 0) {
+            char buf[PATH_MAX + 16];
+            if (link_text(path, buf, sizeof buf) != 0)
+                _exit(2);
+            _exit(strcmp(buf, expect) == 0 ? 0 : 1);
+        }
+        int st;
+        if (waitpid(c, &st, 0) < 0)
+            die("waitpid");
+        if (!WIFEXITED(st) || WEXITSTATUS(st) == 2)
+            ++errors;
+        else if (WEXITSTATUS(st) == 1)
+            ++wrong;
+    }
+    printf("forks %ld wrong %ld errors %ld\n", n, wrong, errors);
+    return wrong || errors ? 1 : 0;
+}
+
+/* ------------------------------------------------------------------- probe */
+
+static void first_line_with(const char *file, const char *prefix, char *out, size_t size)
+{
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(out, size, "ERR:%s", errname(errno));
+        return;
+    }
+    char buf[4096];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    int e = errno;
+    close(fd);
+    if (n < 0) {
+        snprintf(out, size, "ERR:%s", errname(e));
+        return;
+    }
+    buf[n] = '\0';
+    size_t plen = strlen(prefix);
+    for (char *line = buf; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        if (strncmp(line, prefix, plen) == 0) {
+            copy_str(out, size, line);
+            return;
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    snprintf(out, size, "ERR:no-%s", prefix);
+}
+
+static int cmd_probe(int argc, char **argv)
+{
+    if (argc < 4)
+        return 2;
+    long interval = num(argv[2]), count = num(argv[3]);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    for (long seq = 0; count == 0 || seq < count; ++seq) {
+        char target[PATH_MAX + 16], name[512];
+        if (link_text(argv[0], target, sizeof target) != 0)
+            target[3] = ':'; /* "ERR X" -> "ERR:X": one field */
+        first_line_with(argv[1], "NAME=", name, sizeof name);
+        printf("%ld %s %s\n", seq, target, name);
+        sleep_ms(interval);
+    }
+    return 0;
+}
+
+/* --------------------------------------------------------------------- ctl */
+
+static int cmd_ctl(int argc, char **argv, char **full_argv)
+{
+    if (argc < 2)
+        return 2;
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    char line[64];
+    while (fgets(line, sizeof line, stdin)) {
+        char buf[PATH_MAX + 16];
+        switch (line[0]) {
+        case 'r':
+            link_text(argv[0], buf, sizeof buf);
+            puts(buf);
+            break;
+        case 'f':
+            if (faccessat(AT_FDCWD, argv[1], F_OK, 0) == 0)
+                puts("OK");
+            else
+                printf("ERR %s\n", errname(errno));
+            break;
+        case 'p':
+            printf("%d\n", (int)getpid());
+            break;
+        case 'e':
+            /* exec keeps the pid: the registration may have changed meanwhile */
+            fflush(stdout);
+            execv("/proc/self/exe", full_argv);
+            printf("ERR %s\n", errname(errno));
+            break;
+        case 'q':
+            return 0;
+        default:
+            puts("ERR EINVAL");
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------- cycle */
+
+static int cmd_cycle(int argc, char **argv)
+{
+    if (argc < 4)
+        return 2;
+    const char *regdir = argv[0], *link = argv[1];
+    long n = num(argv[2]);
+    char **envs = argv + 3;
+    int nenv = argc - 3;
+    long wrong = 0, errors = 0;
+    uint64_t t0 = now_ns();
+    for (long i = 0; i < n; ++i) {
+        const char *env = envs[i % nenv];
+        pid_t c = fork();
+        if (c < 0)
+            die("fork");
+        if (c == 0) {
+            if (pid_write(regdir, env, getpid()) != 0)
+                _exit(3);
+            char buf[PATH_MAX + 16], want[PATH_MAX];
+            expected_target(env, want, sizeof want);
+            if (link_text(link, buf, sizeof buf) != 0)
+                _exit(2);
+            if (strcmp(buf, want) != 0) {
+                fprintf(stderr, "cycle: pid %d registered in %s got '%s'\n", (int)getpid(), env, buf);
+                _exit(1);
+            }
+            _exit(0);
+        }
+        int st;
+        if (waitpid(c, &st, 0) < 0)
+            die("waitpid");
+        if (!WIFEXITED(st) || WEXITSTATUS(st) >= 2)
+            ++errors;
+        else if (WEXITSTATUS(st) == 1)
+            ++wrong;
+    }
+    double s = (double)(now_ns() - t0) / 1e9;
+    printf("cycles %ld wrong %ld errors %ld seconds %.2f\n", n, wrong, errors, s);
+    return wrong || errors ? 1 : 0;
+}
+
+/* ------------------------------------------------------------------- reuse */
+
+struct spin_arg {
+    const char *link;
+    int report_fd;
+};
+
+static void *spin_thread(void *p)
+{
+    struct spin_arg *a = p;
+    int tid = (int)gettid();
+    if (write(a->report_fd, &tid, sizeof tid) != (ssize_t)sizeof tid)
+        _exit(4);
+    for (;;) {
+        char buf[PATH_MAX];
+        if (readlink(a->link, buf, sizeof buf) < 0)
+            continue;
+    }
+    return NULL;
+}
+
+static void *one_readlink_thread(void *p)
+{
+    struct spin_arg *a = p;
+    char buf[PATH_MAX + 16];
+    int tid = (int)gettid();
+    link_text(a->link, buf, sizeof buf);
+    if (write(a->report_fd, &tid, sizeof tid) != (ssize_t)sizeof tid)
+        _exit(4);
+    size_t len = strlen(buf) + 1;
+    if (write(a->report_fd, buf, len) != (ssize_t)len)
+        _exit(4);
+    return NULL;
+}
+
+static int set_last_pid(pid_t last)
+{
+    char text[32];
+    snprintf(text, sizeof text, "%d", (int)last);
+    return write_text("/proc/sys/kernel/ns_last_pid", text);
+}
+
+/* Fork a child that must get pid `want`; it registers in env2 (or stays
+ * unregistered) and readlinks. Returns 0 ok, 1 wrong answer, 2 error, 3 pid not reused. */
+static int reuse_as(pid_t want, const char *regdir, const char *link, const char *env2, char *got, size_t size)
+{
+    for (int tries = 0; tries < 50; ++tries) {
+        int fds[2];
+        if (pipe2(fds, O_CLOEXEC) != 0)
+            die("pipe2");
+        if (set_last_pid(want - 1) != 0)
+            die("ns_last_pid");
+        pid_t c = fork();
+        if (c < 0)
+            die("fork");
+        if (c == 0) {
+            close(fds[0]);
+            if (getpid() != want)
+                _exit(3);
+            if (env2 && pid_write(regdir, env2, getpid()) != 0)
+                _exit(2);
+            char buf[PATH_MAX + 16];
+            link_text(link, buf, sizeof buf);
+            if (write(fds[1], buf, strlen(buf) + 1) < 0)
+                _exit(2);
+            _exit(0);
+        }
+        close(fds[1]);
+        char buf[PATH_MAX + 16] = "";
+        ssize_t n = read(fds[0], buf, sizeof buf - 1);
+        close(fds[0]);
+        int st;
+        waitpid(c, &st, 0);
+        if (WIFEXITED(st) && WEXITSTATUS(st) == 3)
+            continue; /* somebody else took the number; try again */
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || n <= 0)
+            return 2;
+        buf[n] = '\0';
+        copy_str(got, size, buf);
+        char want_t[PATH_MAX];
+        expected_target(env2, want_t, sizeof want_t);
+        return strcmp(buf, want_t) == 0 ? 0 : 1;
+    }
+    return 3;
+}
+
+static int cmd_reuse(int argc, char **argv)
+{
+    if (argc < 5)
+        return 2;
+    const char *regdir = argv[0], *link = argv[1], *env = argv[2], *mode = argv[4];
+    const char *env2 = argc > 5 ? argv[5] : NULL;
+    long n = num(argv[3]);
+    long reused = 0, wrong = 0, errors = 0, first_wrong = 0, not_reused = 0;
+    char want_a[PATH_MAX];
+    expected_target(env, want_a, sizeof want_a);
+    /* Ourselves: explicitly unregistered, so children inherit nothing. */
+    if (pid_write(regdir, "-", getpid()) != 0)
+        die("unregister self");
+    srand((unsigned)getpid());
+    for (long i = 0; i < n; ++i) {
+        int fds[2];
+        if (pipe2(fds, O_CLOEXEC) != 0)
+            die("pipe2");
+        pid_t a = fork();
+        if (a < 0)
+            die("fork");
+        if (a == 0) {
+            close(fds[0]);
+            if (pid_write(regdir, env, getpid()) != 0)
+                _exit(3);
+            struct spin_arg sa = {link, fds[1]};
+            pthread_t t;
+            if (strcmp(mode, "midreq") == 0) {
+                /* a thread keeps a readlink in flight; exit_group cuts it */
+                if (pthread_create(&t, NULL, spin_thread, &sa) != 0)
+                    _exit(3);
+                struct timespec ts = {0, (rand() % 300) * 1000L};
+                nanosleep(&ts, NULL);
+                _exit(0);
+            }
+            if (strcmp(mode, "thread") == 0) {
+                /* a non-leader thread reads (and may be cached under its tid),
+                 * then exits while the process lives on */
+                if (pthread_create(&t, NULL, one_readlink_thread, &sa) != 0)
+                    _exit(3);
+                pthread_join(t, NULL);
+                pause(); /* alive while the parent reuses the tid; killed then */
+                _exit(0);
+            }
+            char buf[PATH_MAX + 16];
+            link_text(link, buf, sizeof buf);
+            int tid = (int)getpid();
+            if (write(fds[1], &tid, sizeof tid) < 0 || write(fds[1], buf, strlen(buf) + 1) < 0)
+                _exit(3);
+            _exit(0);
+        }
+        close(fds[1]);
+        int tid = 0;
+        char abuf[PATH_MAX + 16] = "";
+        if (read(fds[0], &tid, sizeof tid) != (ssize_t)sizeof tid && strcmp(mode, "midreq") != 0) {
+            ++errors;
+            close(fds[0]);
+            kill(a, SIGKILL);
+            waitpid(a, NULL, 0);
+            continue;
+        }
+        if (strcmp(mode, "midreq") != 0) {
+            ssize_t k = read(fds[0], abuf, sizeof abuf - 1);
+            abuf[k > 0 ? k : 0] = '\0';
+            if (strcmp(abuf, want_a) != 0) {
+                fprintf(stderr, "reuse: registered process %d (tid %d) in %s got '%s' (want '%s')\n", (int)a, tid,
+                        env, abuf, want_a);
+                ++wrong;
+            }
+        }
+        close(fds[0]);
+        pid_t victim = strcmp(mode, "thread") == 0 ? (pid_t)tid : a;
+        if (strcmp(mode, "thread") != 0) {
+            int st;
+            waitpid(a, &st, 0);
+        }
+        /* `a` (or its thread) is gone: its number is free. */
+        char got[PATH_MAX + 16] = "";
+        int r = reuse_as(victim, regdir, link, env2, got, sizeof got);
+        if (strcmp(mode, "thread") == 0) {
+            kill(a, SIGKILL);
+            waitpid(a, NULL, 0);
+        }
+        if (r == 3) {
+            ++not_reused;
+            continue;
+        }
+        ++reused;
+        if (r == 1) {
+            ++wrong;
+            if (!first_wrong++)
+                fprintf(stderr, "reuse: new process with reused pid %d got '%s' (previous owner was in %s)\n",
+                        (int)victim, got, env);
+        } else if (r == 2) {
+            ++errors;
+        }
+    }
+    printf("reuse %s iterations %ld reused %ld not_reused %ld wrong %ld errors %ld\n", mode, n, reused, not_reused,
+           wrong, errors);
+    return (wrong || errors || reused == 0) ? 1 : 0;
+}
+
+/* ------------------------------------------------------------------- flood */
+
+static int cmd_flood(int argc, char **argv)
+{
+    if (argc < 3)
+        return 2;
+    const char *link = argv[0], *expect = argv[2];
+    uint64_t end = now_ns() + (uint64_t)num(argv[1]) * 1000000000ULL;
+    long calls = 0, wrong = 0, errors = 0;
+    while (now_ns() < end) {
+        char buf[PATH_MAX + 16];
+        if (link_text(link, buf, sizeof buf) != 0)
+            ++errors;
+        else if (strcmp(buf, expect) != 0)
+            ++wrong;
+        ++calls;
+    }
+    printf("calls %ld wrong %ld errors %ld\n", calls, wrong, errors);
+    return wrong ? 1 : 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int cmd_latency(int argc, char **argv)
+{
+    if (argc < 4)
+        return 2;
+    const char *link = argv[0], *expect = argv[3];
+    long n = num(argv[1]), interval = num(argv[2]), wrong = 0, errors = 0;
+    if (n < 1)
+        return 2;
+    uint64_t *lat = calloc((size_t)n, sizeof *lat);
+    if (!lat)
+        die("calloc");
+    for (long i = 0; i < n; ++i) {
+        char buf[PATH_MAX + 16];
+        uint64_t t0 = now_ns();
+        int r = link_text(link, buf, sizeof buf);
+        lat[i] = now_ns() - t0;
+        if (r != 0)
+            ++errors;
+        else if (strcmp(buf, expect) != 0)
+            ++wrong;
+        sleep_ms(interval);
+    }
+    qsort(lat, (size_t)n, sizeof *lat, cmp_u64);
+    long p99 = (n * 99 + 99) / 100 - 1;
+    printf("n %ld p50_us %llu p99_us %llu max_us %llu wrong %ld errors %ld\n", n,
+           (unsigned long long)(lat[n / 2] / 1000), (unsigned long long)(lat[p99] / 1000),
+           (unsigned long long)(lat[n - 1] / 1000), wrong, errors);
+    free(lat);
+    return wrong || errors ? 1 : 0;
+}
+
+/* ---------------------------------------------------------------- exchange */
+
+static volatile sig_atomic_t stop_requested;
+
+static void request_stop(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void sleep_us(long us)
+{
+    struct timespec ts = {us / 1000000, (us % 1000000) * 1000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !stop_requested)
+        ;
+}
+
+static int exchange_once(const char *a, const char *b)
+{
+    return (int)syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE);
+}
+
+static int cmd_exchange(int argc, char **argv)
+{
+    if (argc < 3)
+        return 2;
+    uint64_t end = now_ns() + (uint64_t)num(argv[2]) * 1000000000ULL;
+    long hold = argc > 3 ? num(argv[3]) : 0, gap = argc > 4 ? num(argv[4]) : 0;
+    long swaps = 0, fails = 0;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = request_stop;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    srand((unsigned)getpid());
+    do { /* SECONDS 0: one attempt */
+        if (exchange_once(argv[0], argv[1]) != 0) {
+            ++fails;
+        } else {
+            ++swaps;
+            if (hold || gap) {
+                sleep_us(hold);
+                /* swap back (a mount on the moved directory makes it EBUSY:
+                 * then it stays where it is) */
+                for (int tries = 0; tries < 200; ++tries) {
+                    if (exchange_once(argv[0], argv[1]) == 0) {
+                        ++swaps;
+                        break;
+                    }
+                    sleep_us(1000);
+                }
+            }
+        }
+        if (gap)
+            sleep_us(gap / 2 + rand() % (gap + 1));
+    } while (now_ns() < end && !stop_requested);
+    printf("swaps %ld fails %ld\n", swaps, fails);
+    return 0;
+}
+
+/* ----------------------------------------------------------------- midexit */
+
+static int cmd_midexit(int argc, char **argv)
+{
+    if (argc < 2)
+        return 2;
+    long n = num(argv[1]);
+    srand((unsigned)getpid());
+    for (long i = 0; i < n; ++i) {
+        pid_t c = fork();
+        if (c < 0)
+            die("fork");
+        if (c == 0) {
+            int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+            struct spin_arg sa = {argv[0], devnull};
+            pthread_t t[3];
+            for (int k = 0; k < 3; ++k)
+                if (pthread_create(&t[k], NULL, spin_thread, &sa) != 0)
+                    _exit(3);
+            struct timespec ts = {0, (rand() % 500) * 1000L};
+            nanosleep(&ts, NULL);
+            _exit(0);
+        }
+        waitpid(c, NULL, 0);
+    }
+    printf("midexit %ld\n", n);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: chos-it-tool COMMAND ARGS... (see the source)\n");
+        return 2;
+    }
+    const char *cmd = argv[1];
+    int n = argc - 2;
+    char **a = argv + 2;
+    if (!strcmp(cmd, "readlink"))
+        return cmd_readlink(n, a);
+    if (!strcmp(cmd, "readlink-exec"))
+        return cmd_readlink_exec(n, a);
+    if (!strcmp(cmd, "whoami"))
+        return cmd_whoami(n, a);
+    if (!strcmp(cmd, "access"))
+        return cmd_access(n, a);
+    if (!strcmp(cmd, "open"))
+        return cmd_open(n, a);
+    if (!strcmp(cmd, "write"))
+        return cmd_write(n, a);
+    if (!strcmp(cmd, "mkdir"))
+        return cmd_mkdir(n, a);
+    if (!strcmp(cmd, "stat"))
+        return cmd_stat(n, a);
+    if (!strcmp(cmd, "threads"))
+        return cmd_threads(n, a);
+    if (!strcmp(cmd, "forkcheck"))
+        return cmd_forkcheck(n, a);
+    if (!strcmp(cmd, "probe"))
+        return cmd_probe(n, a);
+    if (!strcmp(cmd, "ctl"))
+        return cmd_ctl(n, a, argv);
+    if (!strcmp(cmd, "cycle"))
+        return cmd_cycle(n, a);
+    if (!strcmp(cmd, "reuse"))
+        return cmd_reuse(n, a);
+    if (!strcmp(cmd, "flood"))
+        return cmd_flood(n, a);
+    if (!strcmp(cmd, "latency"))
+        return cmd_latency(n, a);
+    if (!strcmp(cmd, "exchange"))
+        return cmd_exchange(n, a);
+    if (!strcmp(cmd, "midexit"))
+        return cmd_midexit(n, a);
+    fprintf(stderr, "chos-it-tool: unknown command '%s'\n", cmd);
+    return 2;
+}

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# The setuid launcher end to end (DESIGN.md "Entering an environment", SECURITY.md
+# classes A, B, E, G): chos and chos-run are copied setuid root onto the test's
+# tmpfs and run as nobody. The config path is fixed at build time
+# (CHOS_CONFIG_PATH), so the test binds its own config over it inside its private
+# mount namespace. When that file does not exist on the machine, an empty root-owned
+# one is created as the mount point and removed again when the test ends (only if
+# this test created it; a SIGKILLed run can leave that empty file behind).
+source "$(dirname "$0")/lib.sh"
+it_main "$@"
+
+: "${CHOS_LAUNCHER_DIR:=$CHOS_BUILD_DIR/src/launcher}"
+for p in chos chos-run; do
+    [ -x "$CHOS_LAUNCHER_DIR/$p" ] || it_fail "not built: $CHOS_LAUNCHER_DIR/$p"
+done
+CONFIG_PATH=$(sed -n 's/^#define CHOS_CONFIG_PATH "\(.*\)"$/\1/p' "$CHOS_BUILD_DIR/chos_build_config.hpp")
+[ -n "$CONFIG_PATH" ] || it_fail "no CHOS_CONFIG_PATH in $CHOS_BUILD_DIR/chos_build_config.hpp"
+
+# The test's own cleanup first, then lib.sh's (which reads $? first).
+LAUNCHER_CREATED_CONFIG=0
+launcher_cleanup() {
+    # Every mount of the file goes, the copy under TREE/local (rbind of /) too: the
+    # kernel refuses to unlink a dentry that is a mount point anywhere in this namespace.
+    local m
+    while IFS= read -r m; do umount -l "$m" 2>/dev/null; done < <(
+        it_mount_points | awk -v p="$CONFIG_PATH" 'substr($0, length($0) - length(p) + 1) == p' | sort -r)
+    [ "$LAUNCHER_CREATED_CONFIG" = 1 ] && [ ! -s "$CONFIG_PATH" ] && rm -f "$CONFIG_PATH"
+}
+trap 'rc=$?; launcher_cleanup; (exit $rc); it_on_exit' EXIT
+
+BIN=$IT_BASE/bin
+mkdir -p "$BIN"
+for p in chos chos-run; do
+    cp "$CHOS_LAUNCHER_DIR/$p" "$BIN/$p" && chown 0:0 "$BIN/$p" && chmod 4755 "$BIN/$p" ||
+        it_fail "cannot install $p setuid into $BIN"
+done
+# The same binary without the setuid bit: the not-root refusal.
+cp "$CHOS_LAUNCHER_DIR/chos-run" "$BIN/chos-run-plain" && chmod 0755 "$BIN/chos-run-plain"
+
+make_tree "$IT_BASE/trees/a" a
+make_tree "$IT_BASE/trees/b" b
+IT_DEFAULT=a it_config a:"$IT_BASE/trees/a" b:"$IT_BASE/trees/b" h:-
+if [ ! -e "$CONFIG_PATH" ]; then
+    install -m 0644 -o 0 -g 0 /dev/null "$CONFIG_PATH" || it_fail "cannot create the mount point $CONFIG_PATH"
+    LAUNCHER_CREATED_CONFIG=1
+fi
+mount --bind "$CFG" "$CONFIG_PATH" || it_fail "cannot bind the test config over $CONFIG_PATH"
+it_start
+
+RUN_AS=("${IT_AS_NOBODY[@]}")
+chos_run() { "${RUN_AS[@]}" "$BIN/chos-run" "$@"; }
+chos() { "${RUN_AS[@]}" "$BIN/chos" "$@"; }
+
+# Not setuid: a clear refusal, 125.
+out=$("${RUN_AS[@]}" "$BIN/chos-run-plain" -o a -- true 2>&1); rc=$?
+assert_eq "not setuid: exit status" 125 "$rc"
+assert_eq "not setuid: the message" \
+    "chos: not running as root: is chos-run installed setuid root? (no_new_privs ignores the setuid bit)" "$out"
+
+# -o a: the environment's files.
+out=$(chos_run -o a -- cat /etc/os-release 2>&1); rc=$?
+assert_eq "chos-run -o a: exit status ($out)" 0 "$rc"
+assert_eq "chos-run -o a -- cat /etc/os-release" "NAME=a" "$(grep '^NAME=' <<< "$out")"
+
+# $CHOS=b through chos.
+out=$(CHOS=b chos cat /etc/os-release 2>&1); rc=$?
+assert_eq "CHOS=b chos: exit status ($out)" 0 "$rc"
+assert_eq "CHOS=b chos cat /etc/os-release" "NAME=b" "$(grep '^NAME=' <<< "$out")"
+
+# Nothing chosen: the default (a); -o beats $CHOS.
+assert_eq "the default environment" "NAME=a" "$(chos_run cat /etc/os-release 2>&1 | grep '^NAME=')"
+assert_eq "-o beats \$CHOS" "NAME=b" "$(CHOS=a chos_run -o b -- cat /etc/os-release 2>&1 | grep '^NAME=')"
+
+# The child: CHOS set, PATH reaches the launcher, registered in its environment.
+assert_eq "CHOS in the child" "b" "$(chos_run -o b -- sh -c 'echo $CHOS' 2>&1)"
+assert_match "PATH in the child" ":/\\.chos/bin$" "$(chos_run -o b -- sh -c 'echo $PATH' 2>&1)"
+assert_eq "the child's registration" "name=$IT_REG:/b" \
+    "$(chos_run -o b -- cat /proc/self/cgroup 2>&1 | grep -o "name=$IT_REG:.*")"
+
+# Class A: all ids the caller's, no capabilities, no way back to root.
+status=$(chos_run -o a -- cat /proc/self/status 2>&1)
+assert_eq "Uid line" "Uid:	65534	65534	65534	65534" "$(grep '^Uid:' <<< "$status")"
+assert_eq "Gid line" "Gid:	65534	65534	65534	65534" "$(grep '^Gid:' <<< "$status")"
+assert_eq "Groups line" "Groups:" "$(grep '^Groups:' <<< "$status" | sed 's/[[:space:]]*$//')"
+assert_eq "CapEff" "CapEff:	0000000000000000" "$(grep '^CapEff:' <<< "$status")"
+assert_eq "CapPrm" "CapPrm:	0000000000000000" "$(grep '^CapPrm:' <<< "$status")"
+
+# Class E: the child has exactly the caller's fds, nothing the launcher opened.
+fds_of() { "$@" 2>&1 | tr '\n' ' ' | sed 's/ $//'; }
+control=$(fds_of "${RUN_AS[@]}" busybox ls /proc/self/fd)
+assert_eq "fds of the child = the caller's" "$control" "$(fds_of chos_run -o a -- ls /proc/self/fd)"
+control=$(fds_of "${RUN_AS[@]}" busybox ls /proc/self/fd 7</dev/null)
+assert_eq "a caller's fd 7 reaches the child" "$control" "$(fds_of chos_run -o a -- ls /proc/self/fd 7</dev/null)"
+
+# Class G / refusals: the exact line, 125.
+out=$(chos_run -o nope -- true 2>&1); rc=$?
+assert_eq "unknown name: exit" 125 "$rc"
+assert_eq "unknown name: message" "chos: unknown environment: 'nope' (from -o) (see 'chos --list')" "$out"
+out=$(CHOS=../../etc chos_run true 2>&1); rc=$?
+assert_eq "CHOS=../../etc: exit" 125 "$rc"
+assert_match "CHOS=../../etc: message" "^chos: invalid environment name: '\\.\\./\\.\\./etc' \\(from \\\$CHOS\\)" "$out"
+out=$(chos_run -o '%n%s' -- true 2>&1); rc=$?
+assert_eq "-o %n%s: exit" 125 "$rc"
+assert_match "-o %n%s: message" "^chos: invalid environment name: '\\\\x25n\\\\x25s'" "$out"
+
+# Exit statuses: the command's own, 127 not found, 126 not executable.
+chos_run -o h -- false; assert_eq "false (host environment h)" 1 "$?"
+chos_run -o a -- sh -c 'exit 42'; assert_eq "exit 42" 42 "$?"
+out=$(chos_run -o a -- nosuchcmd 2>&1); rc=$?
+assert_eq "not found: exit" 127 "$rc"
+assert_eq "not found: message" "chos: cannot run 'nosuchcmd': No such file or directory" "$out"
+out=$(chos_run -o a -- /etc/os-release 2>&1); rc=$?
+assert_eq "not executable: exit" 126 "$rc"
+assert_eq "not executable: message" "chos: cannot run '/etc/os-release': Permission denied" "$out"
+out=$(chos_run -o a 2>&1); rc=$?
+assert_eq "chos-run without a command" 125 "$rc"
+
+# The host environment: no chroot; chos --current reads the registration.
+assert_eq "chos --current in h" "h" "$(chos_run -o h -- "$BIN/chos" --current 2>&1)"
+assert_eq "chos --current unregistered, CHOS=b" "b" "$(CHOS=b chos --current 2>&1)"
+
+# --list as nobody, current marked.
+out=$(CHOS=b chos --list 2>&1); rc=$?
+assert_eq "chos --list: exit" 0 "$rc"
+assert_match "chos --list: a is the default" "^  a +test environment a \\(default\\)$" "$(grep ' a ' <<< "$out")"
+assert_match "chos --list: b is current" "^\\* b +test environment b$" "$(grep ' b ' <<< "$out")"
+assert_match "chos-run --version" "^chos-run [0-9.]+ \\(backend: fuse\\)$" "$(chos_run --version 2>&1)"
+
+# --debug: per-phase timings on stderr.
+timings=$(chos_run -o a --debug -- true 2>&1)
+it_say "timings (chos-run -o a --debug -- true):"
+while IFS= read -r l; do it_say "  $l"; done <<< "$timings"
+assert_match "--debug prints the registration phase" "phase registration: [0-9.]+ ms" "$timings"
+
+# A stopped daemon: a clear refusal instead of a hang (SECURITY.md L).
+kill -STOP "$DAEMON"
+out=$(timeout 10 "${RUN_AS[@]}" "$BIN/chos-run" -o a -- true 2>&1); rc=$?
+kill -CONT "$DAEMON"
+assert_eq "daemon stopped: exit" 125 "$rc"
+assert_eq "daemon stopped: message" "chos: chos-linkfs is not running (see 'chos-setup status')" "$out"
+
+launcher_cleanup
+it_done

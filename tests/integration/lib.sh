@@ -1,0 +1,588 @@
+# tests/integration/lib.sh -- the integration suite's harness (HACKING.md "Tests").
+#
+# Source it first thing from a test script, then call `it_main "$@"`:
+#
+#   source "$(dirname "$0")/lib.sh"
+#   it_main "$@"
+#   make_tree "$IT_BASE/trees/a" a; ...; it_config a:"$IT_BASE/trees/a" ...; it_start
+#   assert_eq "what a user sees" expected "$(actual)"
+#   it_done
+#
+# How a test runs:
+#  * outer half (the process meson started): skip with 77 when not root or without
+#    /dev/fuse; make the test base /tmp/chos-it.<pid>.XXXXXX and a unique registry name;
+#    re-run the same script inside `unshare --mount --propagation private --pid --fork
+#    --mount-proc`; when it is over, sweep what could have outlived it (the named
+#    cgroup hierarchy, the base directory) and fail the test if anything was left.
+#  * inner half: pid 1 of its own pid namespace, so every process it started --
+#    the daemon included -- dies with it, whatever happens; its own mount namespace,
+#    so every mount dies with it. The base is a tmpfs (without nosuid: the setuid
+#    control of the class H test needs it), so no file of the test, setuid or not,
+#    ever reaches the machine's disks.
+#  * an EXIT trap cleans up even after a failure halfway: test processes killed,
+#    `chos-setup stop --force`, then belt and braces (daemon killed, mounts under the
+#    base unmounted, cgroups of the registry removed, hierarchy unmounted until the
+#    kernel really destroyed it).
+#  * it_done (the success path) stops CHOS the normal way and asserts that stop left
+#    nothing behind: no mount under the base, no daemon, no hierarchy.
+#  * the last line of the output is "PASS <test>" or "FAIL <test>: <what>".
+#
+# Environment (meson sets it; defaults suit a manual run from the source tree):
+#   CHOS_SOURCE_DIR, CHOS_BUILD_DIR, CHOS_SETUP, CHOS_LINKFS, CHOS_IT_TOOL, CHOS_IT_SUID
+#   CHOS_IT_KEEP=1   on failure, print the daemon log and mountinfo before cleaning up
+
+set -u
+set -o pipefail
+
+IT_NAME=$(basename "$0" .sh)
+IT_SELF=$(readlink -f "$0")
+IT_LIB_DIR=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
+: "${CHOS_SOURCE_DIR:=$(cd "$IT_LIB_DIR/../.." && pwd)}"
+: "${CHOS_BUILD_DIR:=$CHOS_SOURCE_DIR/build}"
+: "${CHOS_SETUP:=$CHOS_BUILD_DIR/src/setup/chos-setup}"
+: "${CHOS_LINKFS:=$CHOS_BUILD_DIR/src/fuse-linkfs/chos-linkfs}"
+: "${CHOS_IT_TOOL:=$CHOS_BUILD_DIR/tests/integration/chos-it-tool}"
+: "${CHOS_IT_SUID:=$CHOS_BUILD_DIR/tests/integration/chos-it-suid}"
+export CHOS_SOURCE_DIR CHOS_BUILD_DIR CHOS_SETUP CHOS_LINKFS CHOS_IT_TOOL CHOS_IT_SUID
+
+# The user the unprivileged halves of the tests run as.
+IT_NOBODY=65534
+# setpriv prefix: run as nobody with no supplementary groups
+IT_AS_NOBODY=(setpriv --reuid=$IT_NOBODY --regid=$IT_NOBODY --clear-groups)
+
+# ----------------------------------------------------------------------- output
+
+it_say() { printf '# %s\n' "$*"; }
+
+it_skip() {
+    echo "SKIP $IT_NAME: $*"
+    exit 77
+}
+
+# Fail the test: the message is printed again as the very last line, after cleanup.
+it_fail() {
+    IT_FAIL_MSG="FAIL $IT_NAME: $*"
+    # in a subshell the EXIT trap of the test does not see the message: say it now
+    [ "$BASHPID" != "$$" ] && echo "$IT_FAIL_MSG"
+    exit 1
+}
+
+assert_eq() { # WHAT EXPECTED ACTUAL
+    [ "$2" == "$3" ] || it_fail "$1: expected '$2', got '$3'"
+}
+
+assert_ne() { # WHAT UNEXPECTED ACTUAL
+    [ "$2" != "$3" ] || it_fail "$1: expected anything but '$2'"
+}
+
+assert_match() { # WHAT EXTENDED-REGEX ACTUAL
+    [[ "$3" =~ $2 ]] || it_fail "$1: expected a match of /$2/, got '$3'"
+}
+
+assert_no_match() { # WHAT EXTENDED-REGEX ACTUAL
+    [[ ! "$3" =~ $2 ]] || it_fail "$1: expected no match of /$2/, got '$3'"
+}
+
+assert_le() { # WHAT LIMIT ACTUAL (integers)
+    [ "$3" -le "$2" ] 2>/dev/null || it_fail "$1: expected at most $2, got '$3'"
+}
+
+assert_ge() { # WHAT LIMIT ACTUAL (integers)
+    [ "$3" -ge "$2" ] 2>/dev/null || it_fail "$1: expected at least $2, got '$3'"
+}
+
+# wait_for SECONDS CMD...: poll every 50 ms until CMD succeeds; 1 on timeout.
+wait_for() {
+    local deadline=$((SECONDS + $1)) ; shift
+    local tries=0
+    while :; do
+        "$@" >/dev/null 2>&1 && return 0
+        [ $SECONDS -ge $deadline ] && [ $tries -gt 2 ] && return 1
+        tries=$((tries + 1))
+        sleep 0.05
+    done
+}
+
+# ---------------------------------------------------------------- outer half
+
+it_main() {
+    if [ -n "${CHOS_IT_INNER:-}" ]; then
+        it_inner
+        return
+    fi
+    it_outer "$@"
+}
+
+it_outer() {
+    [ "$(id -u)" = 0 ] || it_skip "needs root (real FUSE mounts, cgroups, chroot)"
+    [ -c /dev/fuse ] || it_skip "needs /dev/fuse"
+    local p
+    for p in unshare setpriv chroot mount umount busybox timeout; do
+        command -v "$p" >/dev/null || it_skip "needs '$p'"
+    done
+    # Missing build products are a failure, not a skip: CI must not go green.
+    for p in "$CHOS_SETUP" "$CHOS_LINKFS" "$CHOS_IT_TOOL" "$CHOS_IT_SUID"; do
+        [ -x "$p" ] || { echo "FAIL $IT_NAME: not built: $p"; exit 1; }
+    done
+    file -L "$(command -v busybox)" 2>/dev/null | grep -q 'statically linked' ||
+        it_skip "needs a static busybox (apt-get install busybox-static)"
+
+    it_sweep_stale
+
+    IT_BASE=$(mktemp -d "/tmp/chos-it.$$.XXXXXX") || { echo "FAIL $IT_NAME: mktemp"; exit 1; }
+    chmod 0755 "$IT_BASE"
+    # Unique per test run: parallel tests never share registrations (HACKING.md).
+    IT_REG="chosit$$x$RANDOM"
+    export IT_BASE IT_REG
+
+    local child inner rc
+    unshare --mount --propagation private --pid --fork --mount-proc \
+        env CHOS_IT_INNER=1 bash "$IT_SELF" "$@" &
+    child=$!
+    # On TERM/INT (meson's timeout), let the inner half clean up: signal it, not unshare.
+    trap 'kill -TERM $(pgrep -P $child) 2>/dev/null' TERM INT HUP
+    rc=0
+    while :; do
+        wait $child; rc=$?
+        kill -0 $child 2>/dev/null || break
+    done
+    trap - TERM INT HUP
+    if ! it_sweep_base "$IT_BASE" "$IT_REG"; then
+        echo "FAIL $IT_NAME: leftovers found after the test (see above)"
+        [ $rc = 0 ] && rc=1
+    fi
+    exit $rc
+}
+
+# Destroy the named hierarchy NAME if the kernel still has it. A v1 hierarchy with
+# no mount is destroyed only when it has no child cgroups -- and a child that was
+# rmdir'ed a moment ago still counts while the kernel finishes removing it, so
+# unmounting right after rmdir can leave the hierarchy alive. Mount, rmdir,
+# unmount, look again, until it is gone. Runs in its own mount namespace.
+it_kill_hierarchy() { # NAME SCRATCH_DIR
+    local name=$1 dir=$2 i
+    for i in $(seq 1 20); do
+        grep -q "^[0-9]*:name=$name:" /proc/self/cgroup || return 0
+        mkdir -p "$dir"
+        unshare --mount --propagation private sh -c '
+            mount -t cgroup -o none,name="$1" cgroup "$2" || exit 1
+            find "$2" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null
+            sleep 0.3
+            umount "$2"' sh "$name" "$dir" 2>/dev/null
+        sleep 0.2
+    done
+    grep -q "^[0-9]*:name=$name:" /proc/self/cgroup && return 1
+    return 0
+}
+
+# After the test's namespaces died: nothing of it may remain on the machine.
+it_sweep_base() { # BASE REGNAME
+    local base=$1 reg=$2 ok=0 i
+    # The kernel tears the mount namespace down asynchronously; give it a moment.
+    local name
+    for i in $(seq 1 40); do
+        [ -z "$(it_reg_names "$reg")" ] && break
+        sleep 0.05
+    done
+    for name in $(it_reg_names "$reg"); do
+        echo "LEFTOVER: the named cgroup hierarchy name=$name outlived the test"
+        ok=1
+        it_kill_hierarchy "$name" "$base.sweep" || echo "LEFTOVER: could not destroy name=$name"
+        rmdir "$base.sweep" 2>/dev/null
+    done
+    if [ -d "$base" ]; then
+        if [ -n "$(ls -A "$base" 2>/dev/null)" ]; then
+            echo "LEFTOVER: files in $base (written outside the test's tmpfs?)"
+            find "$base" -perm -4000 -exec echo "LEFTOVER setuid: {}" \; 2>/dev/null
+            ok=1
+            rm -rf --one-file-system "$base"
+        fi
+        rmdir "$base" 2>/dev/null
+    fi
+    if grep -q " $base" /proc/self/mountinfo; then
+        echo "LEFTOVER: mounts under $base in the machine's mount namespace"
+        ok=1
+    fi
+    return $ok
+}
+
+# A test killed with SIGKILL cannot clean up; the next run does. Only our own
+# names: hierarchies "chosit<pid>x<n>" and dirs /tmp/chos-it.<pid>.* whose pid is dead.
+it_sweep_stale() {
+    local line name pid d
+    while read -r line; do
+        name=${line#*:name=}; name=${name%%:*}
+        pid=${name#chosit}; pid=${pid%%x*}
+        [[ "$pid" =~ ^[0-9]+$ ]] || continue
+        kill -0 "$pid" 2>/dev/null && continue
+        echo "# sweeping the stale hierarchy name=$name of a killed test run"
+        it_kill_hierarchy "$name" "/tmp/chos-it-sweep.$$"
+        rmdir "/tmp/chos-it-sweep.$$" 2>/dev/null
+    done < <(grep -E ':name=chosit[0-9]+x[0-9]+(n[0-9]+)?:' /proc/self/cgroup)
+    for d in /tmp/chos-it.[0-9]*.*; do
+        [ -d "$d" ] || continue
+        pid=${d#/tmp/chos-it.}; pid=${pid%%.*}
+        kill -0 "$pid" 2>/dev/null && continue
+        grep -q " $d" /proc/self/mountinfo && continue
+        rm -rf --one-file-system "$d"
+    done
+}
+
+# ---------------------------------------------------------------- inner half
+
+it_inner() {
+    [ $$ = 1 ] || { echo "FAIL $IT_NAME: the inner half must be pid 1 of its pid namespace"; exit 1; }
+    IT_FAIL_MSG=""
+    IT_PIDS=()
+    IT_STOPPED=0
+    trap it_on_exit EXIT
+    trap 'exit 143' TERM
+    trap 'exit 130' INT
+    mount -t tmpfs -o mode=0755,size=1g chos-it "$IT_BASE" || it_fail "cannot mount the test's tmpfs"
+    TREE=$IT_BASE/chos
+    RUN=$IT_BASE/run
+    REGMNT=$IT_BASE/cgroup
+    CFG=$IT_BASE/chos.yaml
+    LINK=$TREE/.chos/fs/link
+    FLUSH=$TREE/.chos/fs/flush
+    mkdir -p "$IT_BASE/cache" "$IT_BASE/home" "$IT_BASE/trees" "$IT_BASE/logs"
+    cp /bin/busybox "$IT_BASE/cache/busybox"
+    cp "$CHOS_IT_TOOL" "$IT_BASE/cache/chos-it-tool"
+    TOOL=$IT_BASE/cache/chos-it-tool
+    # What the machine looked like before CHOS touched it (class C, H checks).
+    it_mount_points > "$IT_BASE/logs/mounts.before"
+    it_setup_flags_detect
+}
+
+# Mount points of this namespace, one per line (octal escapes of mountinfo decoded).
+it_mount_points() {
+    awk '{ print $5 }' /proc/self/mountinfo | while IFS= read -r m; do printf '%b\n' "$m"; done
+}
+
+# The mounts below DIR, as "mountpoint per-mount-options fstype source".
+it_mounts_under() { # DIR
+    awk -v d="$1" '{
+        for (i = 7; $i != "-"; i++) ;
+        if ($5 == d || index($5, d "/") == 1) print $5, $6, $(i+1), $(i+2)
+    }' /proc/self/mountinfo
+}
+
+it_pid_alive() { # PID: alive and not a zombie
+    local state
+    [ -r "/proc/$1/stat" ] || return 1
+    state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
+    [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
+}
+
+# Every live (not zombie) process of our pid namespace except ourselves (pid 1),
+# the current subshell, and (optionally) processes whose comm is EXCEPT.
+it_ns_pids() { # [EXCEPT-COMM]
+    local d p comm st
+    for d in /proc/[0-9]*; do
+        p=${d#/proc/}
+        [ "$p" = 1 ] && continue
+        [ "$p" = "$BASHPID" ] && continue
+        { read -r st < "$d/stat"; } 2>/dev/null || continue
+        st=${st##*) }; st=${st%% *}
+        [ "$st" = Z ] && continue
+        { read -r comm < "$d/comm"; } 2>/dev/null || continue
+        [ -n "${1:-}" ] && [ "$comm" = "$1" ] && continue
+        echo "$p"
+    done
+}
+
+# The live chos-linkfs processes of our pid namespace.
+it_linkfs_pids() {
+    local d comm st
+    for d in /proc/[0-9]*; do
+        { read -r st < "$d/stat"; } 2>/dev/null || continue
+        st=${st##*) }; st=${st%% *}
+        [ "$st" = Z ] && continue
+        { read -r comm < "$d/comm"; } 2>/dev/null || continue
+        [ "$comm" = chos-linkfs ] && echo "${d#/proc/}"
+    done
+}
+
+it_daemon_pid() {
+    local p
+    p=$(cat "$RUN/linkfs.pid" 2>/dev/null) || return 1
+    [ -n "$p" ] && it_pid_alive "$p" && echo "$p"
+}
+
+# Kill every process the test started (the daemon is left to `chos-setup stop`).
+it_kill_test_processes() {
+    local p pids
+    for p in $(it_linkfs_pids); do kill -CONT "$p" 2>/dev/null; done
+    for p in "${IT_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
+    for p in "${IT_PIDS[@]}"; do wait "$p" 2>/dev/null; done
+    for p in $(it_ns_pids chos-linkfs); do kill -KILL "$p" 2>/dev/null; done
+    local i
+    for i in $(seq 1 100); do
+        pids=$(it_ns_pids chos-linkfs)
+        [ -z "$pids" ] && break
+        sleep 0.05
+    done
+    IT_PIDS=()
+}
+
+# Belt and braces: whatever is left of this test goes, errors ignored.
+it_cleanup() {
+    local p m i
+    it_kill_test_processes
+    local cfg
+    for cfg in "$CFG" "${IT_EXTRA_CFGS[@]}"; do
+        if [ -f "$cfg" ] && [ -x "$CHOS_SETUP" ]; then
+            timeout -s KILL 60 "$CHOS_SETUP" --config "$cfg" "${IT_SETUP_FLAGS[@]}" stop --force \
+                >>"$IT_BASE/logs/cleanup.log" 2>&1
+        fi
+    done
+    for p in $(it_ns_pids); do kill -KILL "$p" 2>/dev/null; done
+    for i in $(seq 1 100); do
+        [ -z "$(it_ns_pids)" ] && break
+        sleep 0.05
+    done
+    # Cgroups of the registry, deepest first, while it is still mounted.
+    it_remove_cgroups
+    # Everything mounted below the base; lazily, deepest first, until none is left.
+    for i in 1 2 3 4 5; do
+        local mps
+        mps=$(it_mount_points | awk -v d="$IT_BASE/" 'index($0, d) == 1 { print length($0), $0 }' |
+              sort -rn | cut -d' ' -f2-)
+        [ -z "$mps" ] && break
+        while IFS= read -r m; do umount -l "$m" 2>/dev/null; done <<< "$mps"
+    done
+    local name
+    for name in $(it_reg_names); do
+        it_kill_hierarchy "$name" "$IT_BASE/sweep" >/dev/null 2>&1
+    done
+}
+
+it_remove_cgroups() {
+    local m
+    while IFS= read -r m; do
+        find "$m" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null
+    done < <(awk -v n="name=$IT_REG" '$0 ~ / - cgroup / && index($0, n) { print $5 }' /proc/self/mountinfo)
+}
+
+it_on_exit() {
+    local rc=$?
+    trap - EXIT
+    if [ $rc != 0 ] && [ -n "${CHOS_IT_KEEP:-}" ]; then
+        echo "--- daemon log"; cat "$IT_BASE"/logs/*.log 2>/dev/null | tail -50
+        echo "--- mounts under $IT_BASE"; it_mounts_under "$IT_BASE"
+    fi
+    it_cleanup
+    [ -n "$IT_FAIL_MSG" ] && echo "$IT_FAIL_MSG"
+    [ $rc = 0 ] && [ -z "$IT_FAIL_MSG" ] && rc=1
+    exit $rc
+}
+
+# The success path: stop CHOS the normal way, assert stop left nothing behind.
+it_done() {
+    local out rc left i
+    it_kill_test_processes
+    local cfg
+    for cfg in "${IT_EXTRA_CFGS[@]}"; do
+        out=$("$CHOS_SETUP" --config "$cfg" "${IT_SETUP_FLAGS[@]}" stop 2>&1); rc=$?
+        [ $rc = 0 ] || it_fail "chos-setup --config $cfg stop exited $rc: $out"
+    done
+    if [ "$IT_STOPPED" = 0 ]; then
+        out=$("$CHOS_SETUP" --config "$CFG" "${IT_SETUP_FLAGS[@]}" stop 2>&1); rc=$?
+        [ $rc = 0 ] || it_fail "chos-setup stop exited $rc: $out"
+    fi
+    it_assert_nothing_left "chos-setup stop"
+    it_cleanup
+    trap - EXIT
+    [ -z "${IT_QUIET_DONE:-}" ] && echo "PASS $IT_NAME"
+    exit 0
+}
+
+# After a stop (or a refused start): no mount under the base except the base's own
+# and what the test mounted itself (IT_OWN_MOUNTS), no daemon, no hierarchy.
+it_assert_nothing_left() { # WHO
+    local who=$1 left i p
+    left=$(it_mounts_under "$IT_BASE" | awk -v b="$IT_BASE" '$1 != b' | it_filter_own_mounts)
+    [ -z "$left" ] || it_fail "$who left mounts behind: $(echo "$left" | cut -d' ' -f1 | tr '\n' ' ')"
+    for i in $(seq 1 60); do
+        [ -z "$(it_linkfs_pids)" ] && break
+        sleep 0.05
+    done
+    p=$(it_linkfs_pids | head -n 1)
+    [ -z "$p" ] || it_fail "$who left chos-linkfs (pid $p) running"
+    for i in $(seq 1 60); do
+        [ -z "$(it_reg_names)" ] && break
+        sleep 0.05
+    done
+    [ -z "$(it_reg_names)" ] ||
+        it_fail "$who left the named cgroup hierarchy name=$(it_reg_names | head -n 1) alive (unmounted but not destroyed: a child cgroup still existed or was still being removed when it unmounted)"
+    return 0
+}
+
+IT_OWN_MOUNTS=()
+IT_EXTRA_CFGS=()
+it_filter_own_mounts() {
+    local m pattern=""
+    for m in "${IT_OWN_MOUNTS[@]}"; do pattern+="${pattern:+|}^$m( |/)"; done
+    if [ -n "$pattern" ]; then grep -Ev "$pattern"; else cat; fi
+}
+
+# The named hierarchies of this test still known to the kernel: $IT_REG and the
+# extra ones "<IT_REG>n<digits>" (benchmarks run several CHOS instances at once).
+it_reg_names() { # [REG]
+    local reg=${1:-$IT_REG}
+    grep -oE "^[0-9]+:name=${reg}(n[0-9]+)?:" /proc/self/cgroup | sed 's/^[0-9]*:name=//; s/:$//'
+}
+
+# ----------------------------------------------------------------- chos pieces
+
+IT_SETUP_FLAGS=()
+# chos-setup must be told where the chos-linkfs under test is (the installed one may
+# not exist): --linkfs PATH when it has that option, and CHOS_LINKFS in any case.
+it_setup_flags_detect() {
+    IT_SETUP_FLAGS=()
+    if "$CHOS_SETUP" --help 2>&1 | grep -q -- '--linkfs'; then
+        IT_SETUP_FLAGS=(--linkfs "$CHOS_LINKFS")
+    fi
+}
+
+chos_setup() { # COMMAND [ARGS...]: chos-setup with the test's config
+    "$CHOS_SETUP" --config "$CFG" "${IT_SETUP_FLAGS[@]}" "$@"
+}
+
+# Start CHOS and wait until the link answers.
+it_start() {
+    local out rc
+    out=$(chos_setup start 2>&1); rc=$?
+    [ $rc = 0 ] || it_fail "chos-setup start exited $rc: $out"
+    IT_STOPPED=0
+    wait_for 10 test -L "$LINK" || it_fail "no link at $LINK after chos-setup start: $out"
+    wait_for 10 "$TOOL" readlink "$LINK" ||
+        it_fail "the link does not answer after chos-setup start: $("$TOOL" readlink "$LINK")"
+    DAEMON=$(it_daemon_pid) || it_fail "no live chos-linkfs pid in $RUN/linkfs.pid after start"
+}
+
+# make_tree DIR NAME: a tiny environment tree from busybox-static (root-owned 0755):
+# bin/{busybox, applet links, chos-it-tool}, usr/bin/env (a hard link, a regular file),
+# etc/os-release saying NAME=<name> ID=<name>, the host's passwd and group.
+make_tree() { # DIR NAME
+    local dir=$1 name=$2 a
+    mkdir -p "$dir"/{bin,etc,lib,sbin,usr/bin,tmp,proc,dev,home}
+    ln "$IT_BASE/cache/busybox" "$dir/bin/busybox"
+    for a in sh cat ls readlink echo sleep id stat true env test head grep mkdir rm chmod; do
+        ln -s busybox "$dir/bin/$a"
+    done
+    ln "$IT_BASE/cache/busybox" "$dir/usr/bin/env"
+    ln "$IT_BASE/cache/chos-it-tool" "$dir/bin/chos-it-tool"
+    printf 'NAME=%s\nID=%s\nPRETTY_NAME="CHOS test tree %s"\n' "$name" "$name" "$name" > "$dir/etc/os-release"
+    cp /etc/passwd /etc/group "$dir/etc/"
+    chown -R 0:0 "$dir"
+    chmod 0755 "$dir" "$dir"/{bin,etc,lib,sbin,usr,usr/bin,proc,dev,home}
+    chmod 1777 "$dir/tmp"
+}
+
+# it_config ENV:PATH...: write $CFG for these environments ("-" as PATH: the host, "/").
+# Knobs (set before calling): IT_DEFAULT, IT_CFG_BIND (YAML list items, one per
+# line), IT_CFG_SHARED (YAML flow list), IT_CFG_EXTRA (raw YAML appended),
+# IT_CFG_FILE (write there instead of $CFG), IT_CFG_RUN_DIR, IT_CFG_TREE, IT_CFG_REGMNT,
+# IT_CFG_REG (registry name), IT_CFG_LOCAL (true|false).
+it_config() {
+    local file=${IT_CFG_FILE:-$CFG} spec name path first=""
+    {
+        echo "# written by tests/integration/lib.sh for $IT_NAME"
+        for spec in "$@"; do first=${spec%%:*}; break; done
+        echo "default: ${IT_DEFAULT:-$first}"
+        echo "tree: ${IT_CFG_TREE:-$TREE}"
+        echo "run_dir: ${IT_CFG_RUN_DIR:-$RUN}"
+        echo "local: ${IT_CFG_LOCAL:-true}"
+        echo "registry:"
+        echo "  type: cgroup1"
+        echo "  name: ${IT_CFG_REG:-$IT_REG}"
+        echo "  mount: ${IT_CFG_REGMNT:-$REGMNT}"
+        echo "os_dirs: [bin, etc, lib, sbin, usr]"
+        echo "bind:"
+        if [ -n "${IT_CFG_BIND+x}" ]; then
+            [ -n "$IT_CFG_BIND" ] && printf '%s\n' "$IT_CFG_BIND" | sed 's/^/  - /'
+        else
+            echo "  - /dev"
+            echo "  - /proc"
+            echo "  - { source: $IT_BASE/home, target: /home }"
+        fi
+        echo "shared_files: ${IT_CFG_SHARED:-[/etc/passwd, /etc/group]}"
+        echo "environments:"
+        for spec in "$@"; do
+            name=${spec%%:*}; path=${spec#*:}
+            [ "$path" = - ] && path=/
+            echo "  $name:"
+            echo "    path: $path"
+            echo "    description: \"test environment $name\""
+        done
+        [ -n "${IT_CFG_EXTRA:-}" ] && printf '%s\n' "$IT_CFG_EXTRA"
+    } > "$file.tmp"
+    chmod 0644 "$file.tmp"
+    mv "$file.tmp" "$file"
+}
+
+# ------------------------------------------------------------------ processes
+
+# in_env ENV CMD...: run CMD registered in ENV ("-": explicitly unregistered, the
+# root cgroup). The registration is written by the very process that then execs
+# CMD, so CMD's pid is the registered one.
+in_env() {
+    local env=$1 dir=$REGMNT; shift
+    [ "$env" != - ] && dir=$REGMNT/$env
+    sh -c 'echo $$ > "$0/cgroup.procs" || exit 125; exec "$@"' "$dir" "$@"
+}
+
+# in_env_bg ENV LOG CMD...: the same, in the background; its pid is tracked.
+in_env_bg() {
+    local env=$1 log=$2 dir=$REGMNT; shift 2
+    [ "$env" != - ] && dir=$REGMNT/$env
+    # sh itself is the background job ($!), registers itself and execs CMD: $! is CMD's pid
+    sh -c 'echo $$ > "$0/cgroup.procs" || exit 125; exec "$@"' "$dir" "$@" > "$log" 2>&1 &
+    IT_PIDS+=($!)
+    IT_LAST_PID=$!
+}
+
+# register PID ENV: as root, write PID into ENV's cgroup.procs ("-": unregister).
+register() {
+    local dir=$REGMNT
+    [ "$2" != - ] && dir=$REGMNT/$2
+    echo "$1" > "$dir/cgroup.procs"
+}
+
+# The registration of PID as the registry records it ("/" unregistered, "/a" ...).
+registration_of() {
+    sed -n "s/^[0-9]*:name=$IT_REG:\(.*\)$/\1/p" "/proc/$1/cgroup" 2>/dev/null
+}
+
+# target_of ENV: what the link must answer to a process registered in ENV.
+target_of() {
+    if [ "$1" = - ]; then echo "../../local"; else echo "../os/$1"; fi
+}
+
+# The daemon's open fds and resident memory (kB).
+daemon_fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
+daemon_rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+
+# Last probe line of a probe log, and whether a process's probe log contains only
+# lines ACCEPTED by the regex (from line FROM on).
+last_probe_line() { tail -n 1 "$1" 2>/dev/null; }
+
+probe_lines_since() { # LOG FROM-SEQ
+    awk -v s="$2" '$1 ~ /^[0-9]+$/ && $1 >= s' "$1"
+}
+
+probe_seq() { # LOG: the sequence number of the last line (or -1)
+    local l
+    l=$(tail -n 1 "$1" 2>/dev/null | awk '{ print $1 }')
+    [[ "$l" =~ ^[0-9]+$ ]] && echo "$l" || echo -1
+}
+
+# wait until probe LOG has printed at least N more lines than it had at seq S
+wait_probe_advance() { # LOG FROM-SEQ N TIMEOUT
+    local log=$1 from=$2 n=$3 deadline=$((SECONDS + $4))
+    while [ "$(probe_seq "$log")" -lt $((from + n)) ]; do
+        [ $SECONDS -gt $deadline ] && return 1
+        sleep 0.05
+    done
+}

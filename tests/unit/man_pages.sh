@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The man pages render without warnings, and chos.yaml(5) documents every top-level
+# key the parser accepts (so the documentation cannot drift from yaml_config.cpp).
+# usage: man_pages.sh SOURCE_ROOT
+set -uo pipefail
+root=${1:-${MESON_SOURCE_ROOT:-}}
+if [[ -z $root || ! -d $root/man ]]; then
+  echo "man_pages.sh: no source root given (usage: man_pages.sh SOURCE_ROOT)" >&2
+  exit 1
+fi
+if ! command -v man >/dev/null; then
+  echo "man_pages.sh: 'man' not found (apt-get install man-db groff-base): skipped" >&2
+  exit 77
+fi
+
+failed=0
+shopt -s nullglob
+pages=("$root"/man/*.[1-8])
+if ((${#pages[@]} == 0)); then
+  echo "man_pages.sh: no man pages under $root/man" >&2
+  exit 1
+fi
+for page in "${pages[@]}"; do
+  out=$(LC_ALL=C.UTF-8 MANROFFSEQ='' MANWIDTH=80 man --warnings -E UTF-8 -l "$page" 2>&1 >/dev/null)
+  if [[ -n $out ]]; then
+    echo "FAIL: ${page#"$root"/} renders with warnings:" >&2
+    printf '%s\n' "$out" >&2
+    failed=1
+  fi
+done
+
+# The top-level keys: the `key == "..."` tests inside the parser's first
+# for_each_key(root, ...) block, up to the end of that lambda.
+parser=$root/src/config/yaml_config.cpp
+keys=$(awk '/for_each_key\(root,/ { on = 1 } on && /^        \}\);/ { exit } on' "$parser" |
+  grep -o 'key == "[a-z_]*"' | sed 's/key == "\(.*\)"/\1/' | sort -u)
+if [[ -z $keys ]]; then
+  echo "FAIL: found no top-level keys in $parser (did the parser change shape?)" >&2
+  failed=1
+fi
+doc=$root/man/chos.yaml.5
+for key in $keys; do
+  # A key is documented when it heads a tagged paragraph: ".BR key ..." or ".B key".
+  if ! grep -Eq "^\.BR? ${key}( |\$)" "$doc"; then
+    echo "FAIL: top-level key '$key' (src/config/yaml_config.cpp) is not documented in man/chos.yaml.5" >&2
+    failed=1
+  fi
+done
+
+((failed == 0)) && echo "man pages OK: ${#pages[@]} pages; keys: $(echo $keys)"
+exit "$failed"
