@@ -96,13 +96,16 @@ Result<const config::Environment*> choose_environment(const EnterRequest& reques
     config::Request choice_request;
     choice_request.option = request.option;
     choice_request.variable = caller_variable(request.caller_env, "CHOS");
-    choice_request.fall_back_to_default = request.fall_back_to_default;
+    choice_request.fall_back_to_default = request.entry != EntryPoint::launcher &&
+                                          request.fail_to_default.value_or(config.fail_to_default);
     // ~/.chos costs a fork: only when neither -o nor $CHOS decides.
-    if (!choice_request.option && (!choice_request.variable || choice_request.variable->empty())) {
-        auto file = read_user_file(who, config.user_file);
+    const std::string& user_file = request.user_file ? *request.user_file : config.user_file;
+    if (!user_file.empty() && !choice_request.option &&
+        (!choice_request.variable || choice_request.variable->empty())) {
+        auto file = read_user_file(who, user_file);
         choice_request.user_file = file.text;
         if (!file.text && file.absent_reason != "does not exist")
-            report.user_file_note = "~/" + config.user_file + " " + file.absent_reason + ": ignored";
+            report.user_file_note = "~/" + user_file + " " + file.absent_reason + ": ignored";
     }
     auto choice = config::choose(config, who.user, choice_request, resolve_group);
     if (!choice)
@@ -116,12 +119,15 @@ Result<const config::Environment*> choose_environment(const EnterRequest& reques
 Result<Entered> enter(const EnterRequest& request, EnterReport& report)
 {
     report.exit_status = exit_launcher_failure;
-    // 1. Sanitize.
-    auto caller = sanitize(request.argc);
+    const bool launcher = request.entry == EntryPoint::launcher;
+    // 1. Sanitize (the launcher only: PAM and SPANK run inside sshd and slurmstepd).
+    Result<CallerState> caller = launcher ? sanitize(request.argc) : Result<CallerState>(CallerState{});
     if (!caller)
         return std::unexpected(caller.error());
     if (auto root = require_root(); !root)
         return std::unexpected(root.error());
+    if (!launcher && !request.user)
+        return error("internal error", "", "a PAM or SPANK entry must name the user");
     // Re-root to the host's view before reading anything (DESIGN.md "the trap").
     caller->cwd = remember_cwd();
     if (auto rerooted = reroot_to_host(); !rerooted)
@@ -139,7 +145,7 @@ Result<Entered> enter(const EnterRequest& request, EnterReport& report)
         return std::unexpected(config.error());
 
     // 3. The user and groups (host NSS, before any chroot).
-    auto who = resolve_identity();
+    auto who = resolve_identity(launcher ? std::nullopt : request.user);
     if (!who)
         return std::unexpected(who.error());
     report.user_name = who->user.name;
@@ -166,12 +172,13 @@ Result<Entered> enter(const EnterRequest& request, EnterReport& report)
     }
 
     // 8. Drop privileges, verified; then the working directory with the user's rights.
-    {
+    // (PAM/SPANK: sshd and slurmstepd drop and change directory themselves.)
+    if (launcher) {
         PhaseTimer t(report, Phase::drop);
         if (auto dropped = drop_privileges(who->user); !dropped)
             return std::unexpected(dropped.error());
+        (void)enter_working_directory(caller->cwd, who->home);
     }
-    (void)enter_working_directory(caller->cwd, who->home);
 
     // 9. The child's environment. The "exec" phase runs from here to execve().
     const std::int64_t exec_start = now_ns();
@@ -211,7 +218,7 @@ Result<Overview> overview(int argc, char** caller_env)
     auto config = read_config();
     if (!config)
         return std::unexpected(config.error());
-    auto who = resolve_identity();
+    auto who = resolve_identity(std::nullopt);
     if (!who)
         return std::unexpected(who.error());
 

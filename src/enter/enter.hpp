@@ -44,8 +44,15 @@ struct EnterReport {
 struct EnterRequest {
     EntryPoint entry = EntryPoint::launcher;
     std::optional<std::string> option;      // -o NAME / --chos=NAME
-    bool fall_back_to_default = false;      // login/batch: a stale $CHOS or ~/.chos falls back
+    // Login/batch: does an invalid $CHOS or ~/.chos fall back to the default? Empty: the
+    // config's fail_to_default. The launcher never falls back (it reports the error).
+    std::optional<bool> fail_to_default;
+    // PAM/SPANK module argument overriding the config's user_file ("" = do not read one).
+    std::optional<std::string> user_file;
     int argc = 0;                           // the entry's argc (0 is refused: pkexec CVE-2021-4034)
+    // PAM/SPANK: whose login or job this is (the process itself runs as root). The
+    // launcher leaves it empty: the user is always the real uid.
+    std::optional<uid_t> user;
     char** caller_env = nullptr;            // the caller's environment (environ)
     // What to run. Empty: the user's login shell, argv[0] "-<basename>".
     std::vector<std::string> command;
@@ -55,7 +62,10 @@ struct EnterRequest {
     // Launcher only: called after the drop, right before execve, with the full report
     // (the audit line and --debug timings are written there: exec leaves no "after").
     std::function<void(const EnterReport&)> before_exec;
-    // PAM/SPANK: stop after step 9 and return instead of exec'ing.
+    // PAM/SPANK: stop after step 9 and return instead of exec'ing. Such an entry runs
+    // inside a root daemon's process (sshd, slurmstepd): steps 1 (sanitize) and 8 (drop,
+    // working directory) are the host program's job and are skipped; the returned
+    // process is still root, registered and chrooted.
     bool exec = true;
 };
 

@@ -1,26 +1,51 @@
 // Step 3: who the caller is, from the kernel (ids) and the host's NSS (name, home).
 #include "enter/steps.hpp"
 
+#include <cstring>
 #include <grp.h>
 #include <pwd.h>
 #include <unistd.h>
 
 namespace chos::enter {
 
-Result<Identity> resolve_identity()
+namespace {
+
+Result<> real_groups(config::User& user)
 {
-    Identity who;
-    // Real ids: the effective ones are root (setuid); never decide from geteuid().
-    who.user.uid = ::getuid();
-    who.user.gid = ::getgid();
     int n = ::getgroups(0, nullptr);
     if (n < 0)
         return sys_error("cannot read the supplementary groups");
-    who.user.groups.resize(static_cast<std::size_t>(n));
-    n = ::getgroups(n, who.user.groups.data());
+    user.groups.resize(static_cast<std::size_t>(n));
+    n = ::getgroups(n, user.groups.data());
     if (n < 0)
         return sys_error("cannot read the supplementary groups");
-    who.user.groups.resize(static_cast<std::size_t>(n));
+    user.groups.resize(static_cast<std::size_t>(n));
+    return {};
+}
+
+// The groups a login of this user gets (PAM/SPANK: the process's own are root's).
+Result<> database_groups(config::User& user)
+{
+    int n = 64;
+    for (int attempt = 0; attempt < 4; ++attempt) {
+        user.groups.resize(static_cast<std::size_t>(n));
+        int want = n;
+        if (::getgrouplist(user.name.c_str(), user.gid, user.groups.data(), &want) >= 0) {
+            user.groups.resize(static_cast<std::size_t>(want));
+            return {};
+        }
+        n = want > n ? want : n * 2;
+    }
+    return error("cannot read the groups of user", user.name, "group database lookup failed");
+}
+
+} // namespace
+
+Result<Identity> resolve_identity(std::optional<uid_t> user)
+{
+    Identity who;
+    // The launcher: real ids (the effective ones are root: never decide from geteuid()).
+    who.user.uid = user.value_or(::getuid());
 
     struct passwd pw {};
     struct passwd* found = nullptr;
@@ -32,6 +57,9 @@ Result<Identity> resolve_identity()
     who.user.name = pw.pw_name ? pw.pw_name : "";
     who.home = pw.pw_dir ? pw.pw_dir : "";
     who.shell = pw.pw_shell ? pw.pw_shell : "";
+    who.user.gid = user ? pw.pw_gid : ::getgid();
+    if (auto groups = user ? database_groups(who.user) : real_groups(who.user); !groups)
+        return std::unexpected(groups.error());
     return who;
 }
 

@@ -45,7 +45,9 @@ struct Identity {
     std::string home;           // passwd home ("" when none)
     std::string shell;          // passwd shell ("" when none)
 };
-[[nodiscard]] Result<Identity> resolve_identity();
+// The launcher: the real ids of the process and its supplementary groups. PAM/SPANK
+// (user given): that user's passwd entry and the groups of its group database entry.
+[[nodiscard]] Result<Identity> resolve_identity(std::optional<uid_t> user);
 // NSS group lookup for the allow-list (host view).
 [[nodiscard]] std::optional<gid_t> resolve_group(const std::string& name);
 
