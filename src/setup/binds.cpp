@@ -270,15 +270,15 @@ std::vector<std::string> launcher_names()
     return {"chos", "chos-run"};
 }
 
-std::string installed_launcher(const std::string& name)
+std::string installed_launcher(const std::string& launcher_dir, const std::string& name)
 {
-    return std::string(CHOS_BINDIR) + "/" + name;
+    return (launcher_dir.empty() ? std::string(CHOS_BINDIR) : launcher_dir) + "/" + name;
 }
 
-Result<> mount_launchers(const Tree& tree, UndoLog& undo, BuildReport& report)
+Result<> mount_launchers(const Tree& tree, const std::string& launcher_dir, UndoLog& undo, BuildReport& report)
 {
     for (const auto& name : launcher_names()) {
-        const std::string path = installed_launcher(name);
+        const std::string path = installed_launcher(launcher_dir, name);
         auto source = open_source(path);
         if (!source) {
             if (source.error().err == ENOENT) {

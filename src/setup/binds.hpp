@@ -54,7 +54,8 @@ enum class BindOutcome {
 // <tree>/.chos/bin/{chos,chos-run}: binds of the host's installed launcher,
 // without nosuid -- the only setuid programs that work inside the tree
 // (SECURITY.md H). Skipped, with a note, when not installed.
-[[nodiscard]] Result<> mount_launchers(const Tree& tree, UndoLog& undo, BuildReport& report);
+[[nodiscard]] Result<> mount_launchers(const Tree& tree, const std::string& launcher_dir, UndoLog& undo,
+                                       BuildReport& report);
 
 // The one mount without nosuid must be exactly root's installed binary: a
 // root-owned regular file that neither group nor others can write.
@@ -62,6 +63,7 @@ enum class BindOutcome {
 
 // The launcher binaries setup binds, as installed on the host.
 [[nodiscard]] std::vector<std::string> launcher_names();
-[[nodiscard]] std::string installed_launcher(const std::string& name);
+// launcher_dir empty: CHOS_BINDIR (chos-setup --launchers DIR).
+[[nodiscard]] std::string installed_launcher(const std::string& launcher_dir, const std::string& name);
 
 } // namespace chos::setup

@@ -38,7 +38,7 @@ Result<> build_tree(const Tree& tree, const config::Config& config, const BuildO
     if (auto ok = sync_environments(tree, config, options.remove_stale, count, undo, report); !ok)
         return ok;
     // 5. The launcher, last: the tree is complete before anyone can enter it.
-    return mount_launchers(tree, undo, report);
+    return mount_launchers(tree, options.launcher_dir, undo, report);
 }
 
 } // namespace chos::setup

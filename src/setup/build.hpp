@@ -16,6 +16,8 @@ struct BuildOptions {
     // reload: take out what left the config (never under registered processes).
     // start: only add what is missing.
     bool remove_stale = false;
+    // Directory of the setuid chos and chos-run bound into .chos/bin (P9); empty: CHOS_BINDIR.
+    std::string launcher_dir;
 };
 
 // Every step adds only what is missing, so a repeated start is harmless and a

@@ -14,6 +14,7 @@ struct Options {
     bool force = false;
     bool verbose = false;
     std::string linkfs_path; // path of chos-linkfs binary; empty = CHOS_SBINDIR "/chos-linkfs"
+    std::string launcher_dir; // where chos and chos-run are bound from; empty = CHOS_BINDIR
 };
 
 // Build the tree (or repair it when it is already there), sync the registry, make

@@ -122,7 +122,8 @@ int main(int argc, char** argv)
         ("sysconfig", po::value(&sysconfig_path), "import-legacy: the original /etc/sysconfig/chos")
         ("force,f", po::bool_switch(&options.force), "stop: even while processes are registered")
         ("verbose,v", po::bool_switch(&options.verbose), "say what is done")
-        ("linkfs", po::value(&options.linkfs_path), "chos-linkfs binary to start (default " CHOS_SBINDIR "/chos-linkfs)");
+        ("linkfs", po::value(&options.linkfs_path), "chos-linkfs binary to start (default " CHOS_SBINDIR "/chos-linkfs)")
+        ("launchers", po::value(&options.launcher_dir), "directory of the setuid chos and chos-run bound into the tree (default " CHOS_BINDIR ")");
     po::options_description all;
     all.add(visible).add_options()("command", po::value(&command));
     po::positional_options_description positional;

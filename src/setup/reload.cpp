@@ -47,6 +47,7 @@ int reload(const config::Config& config, const Options& options)
     BuildReport report;
     BuildOptions build;
     build.remove_stale = true;
+    build.launcher_dir = options.launcher_dir;
     if (auto ok = build_tree(tree, config, build, process_counter(*registry), undo, report); !ok) {
         print_report(report, options.verbose);
         print_error(ok.error());

@@ -71,7 +71,9 @@ int start(const config::Config& config, const Options& options)
 
     // 4. Skeleton, OS links, local, binds, environments, launcher.
     BuildReport report;
-    if (auto ok = build_tree(tree, config, BuildOptions{}, process_counter(*registry), undo, report); !ok) {
+    BuildOptions build;
+    build.launcher_dir = options.launcher_dir;
+    if (auto ok = build_tree(tree, config, build, process_counter(*registry), undo, report); !ok) {
         print_report(report, options.verbose);
         print_error(ok.error());
         return 1;

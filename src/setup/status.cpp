@@ -153,7 +153,7 @@ int status(const config::Config& config, const Options& options)
         healthy = healthy && ok;
     }
     for (const auto& name : launcher_names()) {
-        const std::string installed = installed_launcher(name);
+        const std::string installed = installed_launcher(options.launcher_dir, name);
         bool ok = false;
         std::string state = mount_state(tree, ".chos/bin/" + name, ok);
         if (!ok) {

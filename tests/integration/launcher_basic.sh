@@ -9,42 +9,14 @@
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 
-: "${CHOS_LAUNCHER_DIR:=$CHOS_BUILD_DIR/src/launcher}"
-for p in chos chos-run; do
-    [ -x "$CHOS_LAUNCHER_DIR/$p" ] || it_fail "not built: $CHOS_LAUNCHER_DIR/$p"
-done
-CONFIG_PATH=$(sed -n 's/^#define CHOS_CONFIG_PATH "\(.*\)"$/\1/p' "$CHOS_BUILD_DIR/chos_build_config.hpp")
-[ -n "$CONFIG_PATH" ] || it_fail "no CHOS_CONFIG_PATH in $CHOS_BUILD_DIR/chos_build_config.hpp"
-
-# The test's own cleanup first, then lib.sh's (which reads $? first).
-LAUNCHER_CREATED_CONFIG=0
-launcher_cleanup() {
-    # Every mount of the file goes, the copy under TREE/local (rbind of /) too: the
-    # kernel refuses to unlink a dentry that is a mount point anywhere in this namespace.
-    local m
-    while IFS= read -r m; do umount -l "$m" 2>/dev/null; done < <(
-        it_mount_points | awk -v p="$CONFIG_PATH" 'substr($0, length($0) - length(p) + 1) == p' | sort -r)
-    [ "$LAUNCHER_CREATED_CONFIG" = 1 ] && [ ! -s "$CONFIG_PATH" ] && rm -f "$CONFIG_PATH"
-}
-trap 'rc=$?; launcher_cleanup; (exit $rc); it_on_exit' EXIT
-
-BIN=$IT_BASE/bin
-mkdir -p "$BIN"
-for p in chos chos-run; do
-    cp "$CHOS_LAUNCHER_DIR/$p" "$BIN/$p" && chown 0:0 "$BIN/$p" && chmod 4755 "$BIN/$p" ||
-        it_fail "cannot install $p setuid into $BIN"
-done
+it_launchers
 # The same binary without the setuid bit: the not-root refusal.
 cp "$CHOS_LAUNCHER_DIR/chos-run" "$BIN/chos-run-plain" && chmod 0755 "$BIN/chos-run-plain"
 
 make_tree "$IT_BASE/trees/a" a
 make_tree "$IT_BASE/trees/b" b
 IT_DEFAULT=a it_config a:"$IT_BASE/trees/a" b:"$IT_BASE/trees/b" h:-
-if [ ! -e "$CONFIG_PATH" ]; then
-    install -m 0644 -o 0 -g 0 /dev/null "$CONFIG_PATH" || it_fail "cannot create the mount point $CONFIG_PATH"
-    LAUNCHER_CREATED_CONFIG=1
-fi
-mount --bind "$CFG" "$CONFIG_PATH" || it_fail "cannot bind the test config over $CONFIG_PATH"
+it_bind_config
 it_start
 
 RUN_AS=("${IT_AS_NOBODY[@]}")
@@ -139,5 +111,4 @@ kill -CONT "$DAEMON"
 assert_eq "daemon stopped: exit" 125 "$rc"
 assert_eq "daemon stopped: message" "chos: chos-linkfs is not running (see 'chos-setup status')" "$out"
 
-launcher_cleanup
 it_done

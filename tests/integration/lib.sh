@@ -355,6 +355,7 @@ it_cleanup() {
     for name in $(it_reg_names); do
         it_kill_hierarchy "$name" "$IT_BASE/sweep" >/dev/null 2>&1
     done
+    it_unbind_config
 }
 
 it_remove_cgroups() {
@@ -459,6 +460,50 @@ it_start() {
     wait_for 10 "$TOOL" readlink "$LINK" ||
         it_fail "the link does not answer after chos-setup start: $("$TOOL" readlink "$LINK")"
     DAEMON=$(it_daemon_pid) || it_fail "no live chos-linkfs pid in $RUN/linkfs.pid after start"
+}
+
+# ------------------------------------------------------------ the launcher
+
+# it_launchers: setuid-root copies of the chos and chos-run under test in $BIN (the
+# test's tmpfs allows setuid), bound into the tree by chos-setup --launchers (P9).
+# Call before it_start; then it_bind_config after each it_config.
+it_launchers() {
+    local p
+    : "${CHOS_LAUNCHER_DIR:=$CHOS_BUILD_DIR/src/launcher}"
+    CONFIG_PATH=$(sed -n 's/^#define CHOS_CONFIG_PATH "\(.*\)"$/\1/p' "$CHOS_BUILD_DIR/chos_build_config.hpp")
+    [ -n "$CONFIG_PATH" ] || it_fail "no CHOS_CONFIG_PATH in $CHOS_BUILD_DIR/chos_build_config.hpp"
+    BIN=$IT_BASE/bin
+    mkdir -p "$BIN"
+    for p in chos chos-run; do
+        [ -x "$CHOS_LAUNCHER_DIR/$p" ] || it_fail "not built: $CHOS_LAUNCHER_DIR/$p"
+        cp "$CHOS_LAUNCHER_DIR/$p" "$BIN/$p" && chown 0:0 "$BIN/$p" && chmod 4755 "$BIN/$p" ||
+            it_fail "cannot install $p setuid into $BIN"
+    done
+    IT_SETUP_FLAGS+=(--launchers "$BIN")
+}
+
+# it_bind_config: the launcher reads the fixed CHOS_CONFIG_PATH; inside this mount
+# namespace it is the test's $CFG. When the file does not exist on the machine, an
+# empty root-owned one is created as the mount point and removed by it_cleanup.
+IT_CREATED_CONFIG=0
+it_bind_config() {
+    it_unbind_config
+    if [ ! -e "$CONFIG_PATH" ]; then
+        install -m 0644 -o 0 -g 0 /dev/null "$CONFIG_PATH" || it_fail "cannot create the mount point $CONFIG_PATH"
+        IT_CREATED_CONFIG=1
+    fi
+    mount --bind "$CFG" "$CONFIG_PATH" || it_fail "cannot bind the test config over $CONFIG_PATH"
+}
+
+# Every mount of the config file goes (the copy under TREE/local, the rbind of /, too:
+# the kernel refuses to unlink a dentry that is a mount point anywhere in the namespace).
+it_unbind_config() {
+    [ -n "${CONFIG_PATH:-}" ] || return 0
+    local m
+    while IFS= read -r m; do umount -l "$m" 2>/dev/null; done < <(
+        it_mount_points | awk -v p="$CONFIG_PATH" 'substr($0, length($0) - length(p) + 1) == p' | sort -r)
+    [ "$IT_CREATED_CONFIG" = 1 ] && [ ! -s "$CONFIG_PATH" ] && rm -f "$CONFIG_PATH"
+    return 0
 }
 
 # make_tree DIR NAME: a tiny environment tree from busybox-static (root-owned 0755):

@@ -74,6 +74,7 @@ it_pid_alive "$DAEMON" || it_fail "chos-linkfs died"
 
 # 4. exec keeps the pid; the flush lookup makes the daemon forget the cached answer.
 coproc CTL { in_env a "$TOOL" ctl "$LINK" "$FLUSH" 2>&1; }
+ctl_pid=$CTL_PID # bash unsets CTL_PID once it has reaped the coprocess
 ctl() { echo "$1" >&"${CTL[1]}"; local l; read -r -t 10 l <&"${CTL[0]}" || l="(no answer)"; echo "$l"; }
 ctl_exec() { echo e >&"${CTL[1]}"; } # no answer: the new image waits for the next command
 pid=$(ctl p)
@@ -96,5 +97,5 @@ register "$pid" -
 assert_eq "the flush lookup after unregistering" "ERR ENOENT" "$(ctl f)"
 assert_eq "after the flush, unregistered" "../../local" "$(ctl r)"
 echo q >&"${CTL[1]}"
-wait $CTL_PID 2>/dev/null
+wait "$ctl_pid" 2>/dev/null
 it_done
