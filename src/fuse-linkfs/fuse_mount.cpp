@@ -44,6 +44,19 @@ Result<std::uint64_t> mount_id(int fd, const std::string& shown)
     return stx.stx_mnt_id;
 }
 
+// A mount id that is never reused (Linux 6.8+), else the classic one.
+#ifndef STATX_MNT_ID_UNIQUE
+#define STATX_MNT_ID_UNIQUE 0x00004000U
+#endif
+Result<std::uint64_t> unique_mount_id(int fd, const std::string& shown)
+{
+    struct statx stx {};
+    if (::statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_MNT_ID_UNIQUE, &stx) == 0 &&
+        (stx.stx_mask & STATX_MNT_ID_UNIQUE))
+        return stx.stx_mnt_id;
+    return mount_id(fd, shown);
+}
+
 // "<type> <source>" of mount `id` from /proc/self/mountinfo.
 Result<std::pair<std::string, std::string>> mount_type_source(std::uint64_t id)
 {
@@ -183,19 +196,40 @@ Result<FuseMount> FuseMount::mount(const std::string& mount_point)
         return sys_error("cannot mount", mount_point);
     if (::move_mount(m.root_.get(), "", dir->get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
         return sys_error("cannot attach the mount at", mount_point);
+    // Remember the mount by its unique id and let go of it: a daemon holding its own
+    // mount would keep serving a tree that was detached under it (a racing stop) for
+    // ever. Without the fd, the kernel ends the connection when the last user of a
+    // detached mount goes, and the session loop returns.
+    auto id = unique_mount_id(m.root_.get(), mount_point);
+    if (!id)
+        return std::unexpected(id.error());
+    m.mount_id_ = *id;
+    m.root_.reset();
     return m;
 }
 
 Result<> FuseMount::unmount() noexcept
 {
-    if (!root_)
+    if (root_) {
+        // Not attached yet (a failed start): the fd is all there is of it.
+        root_.reset();
+        return {};
+    }
+    if (mount_id_ == 0)
         return {};
     try {
-        // The magic link of the root fd names exactly our mount even if the path
-        // now shows something else; resolving it sends the file system no request.
-        if (::umount2(fd_path(root_.get()).c_str(), MNT_DETACH) != 0)
+        // Only our own mount, found again by its unique id: the path may show another
+        // mount now, or nothing (a racing stop detached ours: nothing left to do).
+        // Opening the root O_PATH and statx(DONT_SYNC) send the file system no request.
+        auto dir = pin(mount_point_);
+        if (!dir)
+            return {};
+        auto id = unique_mount_id(dir->get(), mount_point_);
+        if (!id || *id != mount_id_)
+            return {};
+        if (::umount2(fd_path(dir->get()).c_str(), MNT_DETACH) != 0)
             return sys_error("cannot unmount", mount_point_);
-        root_.reset();
+        mount_id_ = 0;
         return {};
     } catch (...) {
         return std::unexpected(Error{"cannot unmount", mount_point_, ENOMEM, {}});

@@ -15,6 +15,7 @@
 #include "common/error.hpp"
 #include "common/fd.hpp"
 
+#include <cstdint>
 #include <string>
 
 namespace chos::linkfs {
@@ -38,13 +39,16 @@ public:
     // Whether a stale dead mount was detached first (for the log).
     [[nodiscard]] bool replaced_dead_mount() const noexcept { return replaced_dead_; }
 
-    // Detach exactly our mount (through the fd of its root, not the path).
+    // Detach exactly our mount: the one at the mount point whose id is ours; a mount
+    // already detached by someone else is left alone (the daemon holds no reference
+    // to its mount while it serves, so a detached tree ends the daemon).
     [[nodiscard]] Result<> unmount() noexcept;
 
 private:
     std::string mount_point_;
     Fd device_;
-    Fd root_; // the mounted file system's root, from fsmount()
+    Fd root_;                   // fsmount()'s fd, until the mount is attached
+    std::uint64_t mount_id_ = 0; // the attached mount (statx unique id), 0: none
     bool replaced_dead_ = false;
 };
 
