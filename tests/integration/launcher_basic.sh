@@ -3,9 +3,7 @@
 # classes A, B, E, G): chos and chos-run are copied setuid root onto the test's
 # tmpfs and run as nobody. The config path is fixed at build time
 # (CHOS_CONFIG_PATH), so the test binds its own config over it inside its private
-# mount namespace. When that file does not exist on the machine, an empty root-owned
-# one is created as the mount point and removed again when the test ends (only if
-# this test created it; a SIGKILLed run can leave that empty file behind).
+# mount namespace (lib.sh it_bind_config).
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 

@@ -355,7 +355,6 @@ it_cleanup() {
     for name in $(it_reg_names); do
         it_kill_hierarchy "$name" "$IT_BASE/sweep" >/dev/null 2>&1
     done
-    it_unbind_config
 }
 
 it_remove_cgroups() {
@@ -483,26 +482,28 @@ it_launchers() {
 }
 
 # it_bind_config: the launcher reads the fixed CHOS_CONFIG_PATH; inside this mount
-# namespace it is the test's $CFG. When the file does not exist on the machine, an
-# empty root-owned one is created as the mount point and removed by it_cleanup.
-IT_CREATED_CONFIG=0
+# namespace it is the test's $CFG. The directory holding it is first replaced, in
+# this namespace only, by a copy where the file exists: nothing is created on the
+# machine (a file created and removed there would also unmount the binds of every
+# other test on it: unlink detaches mounts in all namespaces).
 it_bind_config() {
-    it_unbind_config
-    if [ ! -e "$CONFIG_PATH" ]; then
-        install -m 0644 -o 0 -g 0 /dev/null "$CONFIG_PATH" || it_fail "cannot create the mount point $CONFIG_PATH"
-        IT_CREATED_CONFIG=1
+    local dir=${CONFIG_PATH%/*} copy=$IT_BASE/config-dir
+    if [ ! -d "$copy" ]; then
+        mkdir -p "$copy"
+        cp -a "$dir/." "$copy/" 2>/dev/null || it_fail "cannot copy $dir"
+        [ -e "$copy/${CONFIG_PATH##*/}" ] || install -m 0644 -o 0 -g 0 /dev/null "$copy/${CONFIG_PATH##*/}"
+        mount --bind "$copy" "$dir" || it_fail "cannot bind a copy of $dir"
     fi
+    it_unbind_config
     mount --bind "$CFG" "$CONFIG_PATH" || it_fail "cannot bind the test config over $CONFIG_PATH"
 }
 
-# Every mount of the config file goes (the copy under TREE/local, the rbind of /, too:
-# the kernel refuses to unlink a dentry that is a mount point anywhere in the namespace).
+# Earlier binds of the config file go (also the copy under TREE/local, the rbind of /).
 it_unbind_config() {
     [ -n "${CONFIG_PATH:-}" ] || return 0
     local m
     while IFS= read -r m; do umount -l "$m" 2>/dev/null; done < <(
         it_mount_points | awk -v p="$CONFIG_PATH" 'substr($0, length($0) - length(p) + 1) == p' | sort -r)
-    [ "$IT_CREATED_CONFIG" = 1 ] && [ ! -s "$CONFIG_PATH" ] && rm -f "$CONFIG_PATH"
     return 0
 }
 
@@ -529,7 +530,7 @@ make_tree() { # DIR NAME
 # Knobs (set before calling): IT_DEFAULT, IT_CFG_BIND (YAML list items, one per
 # line), IT_CFG_SHARED (YAML flow list), IT_CFG_EXTRA (raw YAML appended),
 # IT_CFG_FILE (write there instead of $CFG), IT_CFG_RUN_DIR, IT_CFG_TREE, IT_CFG_REGMNT,
-# IT_CFG_REG (registry name), IT_CFG_LOCAL (true|false).
+# IT_CFG_REG (registry name), IT_CFG_LOCAL (true|false), IT_CFG_OS_DIRS (YAML flow list).
 it_config() {
     local file=${IT_CFG_FILE:-$CFG} spec name path first=""
     {
@@ -543,7 +544,7 @@ it_config() {
         echo "  type: cgroup1"
         echo "  name: ${IT_CFG_REG:-$IT_REG}"
         echo "  mount: ${IT_CFG_REGMNT:-$REGMNT}"
-        echo "os_dirs: [bin, etc, lib, sbin, usr]"
+        echo "os_dirs: ${IT_CFG_OS_DIRS:-[bin, etc, lib, sbin, usr]}"
         echo "bind:"
         if [ -n "${IT_CFG_BIND+x}" ]; then
             [ -n "$IT_CFG_BIND" ] && printf '%s\n' "$IT_CFG_BIND" | sed 's/^/  - /'
