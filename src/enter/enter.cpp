@@ -107,7 +107,7 @@ Result<const config::Environment*> choose_environment(const EnterRequest& reques
         if (!file.text && file.absent_reason != "does not exist")
             report.user_file_note = "~/" + user_file + " " + file.absent_reason + ": ignored";
     }
-    auto choice = config::choose(config, who.user, choice_request, resolve_group);
+    auto choice = config::choose(config, who.user, choice_request, group_resolver(who.access, who.user));
     if (!choice)
         return error(choice.error().message(), "", "");
     report.fell_back_from = choice->fell_back_from;
@@ -234,8 +234,9 @@ Result<Overview> overview(int argc, char** caller_env)
         if (var && config->find(*var))
             view.current = *var;
     }
+    const config::GroupResolver groups = group_resolver(who->access, who->user);
     for (const auto& env : config->environments) {
-        if (!config::is_allowed(env, who->user, resolve_group))
+        if (!config::is_allowed(env, who->user, groups))
             continue;
         view.environments.push_back(
             {env.name, env.description, env.name == config->default_environment, env.name == view.current});

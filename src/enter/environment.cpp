@@ -76,8 +76,17 @@ std::vector<std::string> child_environment(char** caller_env, const config::Conf
 
 Result<> apply_personality(const config::Environment& env)
 {
-    if (env.personality == config::Personality::linux32 && ::personality(PER_LINUX32) == -1)
-        return sys_error("cannot set the personality", "linux32");
+    // The environment's personality, not the caller's: a personality survives exec, so
+    // switching from a linux32 environment to a 64-bit one must set linux back
+    // (chos.yaml(5): default linux). Flags the caller chose (setarch -R ...) are kept.
+    const int current = ::personality(0xffffffff);
+    if (current == -1)
+        return sys_error("cannot read the personality");
+    const bool linux32 = env.personality == config::Personality::linux32;
+    const unsigned long want = linux32 ? PER_LINUX32 : PER_LINUX;
+    const unsigned long flags = static_cast<unsigned long>(current) & ~static_cast<unsigned long>(PER_MASK);
+    if ((static_cast<unsigned long>(current) & PER_MASK) != want && ::personality(flags | want) == -1)
+        return sys_error("cannot set the personality", linux32 ? "linux32" : "linux");
     return {};
 }
 

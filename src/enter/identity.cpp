@@ -1,9 +1,9 @@
-// Step 3: who the caller is, from the kernel (ids) and the host's NSS (name, home).
+// Step 3: who the caller is, from the kernel (ids) and the host's user database
+// (name, home, shell: user_db.hpp).
 #include "enter/steps.hpp"
 
 #include <cstring>
 #include <grp.h>
-#include <pwd.h>
 #include <unistd.h>
 
 namespace chos::enter {
@@ -46,31 +46,24 @@ Result<Identity> resolve_identity(std::optional<uid_t> user)
     Identity who;
     // The launcher: real ids (the effective ones are root: never decide from geteuid()).
     who.user.uid = user.value_or(::getuid());
-
-    struct passwd pw {};
-    struct passwd* found = nullptr;
-    std::vector<char> buf(16384);
-    int rc = ::getpwuid_r(who.user.uid, &pw, buf.data(), buf.size(), &found);
-    if (rc != 0 || found == nullptr)
-        return error("cannot resolve user", std::to_string(who.user.uid),
-                     rc != 0 ? std::strerror(rc) : "no such user in the password database");
-    who.user.name = pw.pw_name ? pw.pw_name : "";
-    who.home = pw.pw_dir ? pw.pw_dir : "";
-    who.shell = pw.pw_shell ? pw.pw_shell : "";
-    who.user.gid = user ? pw.pw_gid : ::getgid();
-    if (auto groups = user ? database_groups(who.user) : real_groups(who.user); !groups)
-        return std::unexpected(groups.error());
+    who.access = user ? UserDbAccess::nss : UserDbAccess::files_then_getent;
+    if (!user) {
+        who.user.gid = ::getgid();
+        if (auto groups = real_groups(who.user); !groups)
+            return std::unexpected(groups.error());
+    }
+    auto entry = passwd_by_uid(who.user.uid, who.access, who.user);
+    if (!entry)
+        return error("cannot resolve user", std::to_string(who.user.uid), "no such user in the password database");
+    who.user.name = entry->name;
+    who.home = entry->home;
+    who.shell = entry->shell;
+    if (user) {
+        who.user.gid = entry->gid;
+        if (auto groups = database_groups(who.user); !groups)
+            return std::unexpected(groups.error());
+    }
     return who;
-}
-
-std::optional<gid_t> resolve_group(const std::string& name)
-{
-    struct group gr {};
-    struct group* found = nullptr;
-    std::vector<char> buf(65536);
-    if (::getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &found) != 0 || found == nullptr)
-        return std::nullopt;
-    return gr.gr_gid;
 }
 
 } // namespace chos::enter

@@ -2,6 +2,7 @@
 #include "enter/steps.hpp"
 
 #include "common/fd.hpp"
+#include "registry/kmod_link.hpp"
 #include "registry/registry.hpp"
 
 #include <cerrno>
@@ -44,7 +45,8 @@ config::Backend backend_in_use(const config::Config& config)
 {
     if (config.backend != config::Backend::automatic)
         return config.backend;
-    return ::access("/proc/chos", F_OK) == 0 ? config::Backend::kmod : config::Backend::fuse;
+    // The module's filesystem is mounted on /proc/chos only by a kmod chos-setup.
+    return registry::kmod::mounted() ? config::Backend::kmod : config::Backend::fuse;
 }
 
 Result<> check_linkfs_alive(const config::Config& config)
@@ -80,14 +82,16 @@ Result<> register_process(const config::Config& config, const config::Environmen
     if (fuse) {
         if (auto alive = check_linkfs_alive(config); !alive)
             return alive;
-    } else {
-        return error("cannot register", env.name, "the kmod backend is not supported by this launcher yet");
     }
     auto registry = registry::Registry::open(config);
     if (!registry)
         return std::unexpected(registry.error());
     if (auto entered = registry->enter(::getpid(), env.name); !entered)
         return entered;
+    // The module answers from its own per-task link: a refused setlink is an
+    // error, never a silent stay in the previous environment.
+    if (!fuse)
+        return registry::kmod::set_link(registry::kmod::target_for(config, env.name), config.tree);
     // exec keeps the pid: the shell that exec'd us may be cached in its old
     // environment. A lookup of "flush" drops our entry and answers ENOENT (HACKING.md).
     const std::string flush = config.tree + "/.chos/fs/flush";

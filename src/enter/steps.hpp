@@ -6,6 +6,7 @@
 #include "common/error.hpp"
 #include "config/choice.hpp"
 #include "config/config.hpp"
+#include "enter/user_db.hpp"
 
 #include <csignal>
 #include <optional>
@@ -44,12 +45,11 @@ struct Identity {
     config::User user;          // real uid, gid, name, supplementary groups
     std::string home;           // passwd home ("" when none)
     std::string shell;          // passwd shell ("" when none)
+    UserDbAccess access = UserDbAccess::nss; // how this entry asks the user database
 };
 // The launcher: the real ids of the process and its supplementary groups. PAM/SPANK
 // (user given): that user's passwd entry and the groups of its group database entry.
 [[nodiscard]] Result<Identity> resolve_identity(std::optional<uid_t> user);
-// NSS group lookup for the allow-list (host view).
-[[nodiscard]] std::optional<gid_t> resolve_group(const std::string& name);
 
 // --- user_file.cpp (step 4)
 struct UserFile {

@@ -3,16 +3,11 @@
 // symlinks, FIFOs and directories, reads at most 4 KiB and is killed after 2 s.
 #include "enter/steps.hpp"
 
-#include "common/fd.hpp"
+#include "enter/as_user.hpp"
 
 #include <cerrno>
-#include <csignal>
-#include <ctime>
 #include <fcntl.h>
-#include <grp.h>
-#include <poll.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 namespace chos::enter {
@@ -20,61 +15,46 @@ namespace chos::enter {
 namespace {
 
 // First byte of the child's answer.
-enum Status : unsigned char { ok = 0, missing, not_regular, cannot_open, cannot_read, cannot_drop };
+enum Status : unsigned char { ok = 0, missing, not_regular, cannot_open, cannot_read };
 
 constexpr int timeout_ms = 2000;
 
-[[noreturn]] void child(int out, const config::User& user, const char* path) noexcept
+// In the child, as the user: open without following a symlink, regular files only.
+void read_as_user(int out, const void* arg) noexcept
 {
-    // Async-signal-safe calls only from here on (we forked).
+    const char* path = static_cast<const char*>(arg);
     unsigned char status = ok;
     char buf[max_user_file_size];
-    ssize_t len = 0;
-    if (::setgroups(user.groups.size(), user.groups.data()) != 0 ||
-        ::setresgid(user.gid, user.gid, user.gid) != 0 ||
-        ::setresuid(user.uid, user.uid, user.uid) != 0 || ::setuid(0) == 0) {
-        status = cannot_drop;
+    std::size_t len = 0;
+    const int fd = ::open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    struct stat st {};
+    if (fd < 0) {
+        status = (errno == ENOENT || errno == ENOTDIR) ? missing : cannot_open;
+    } else if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        status = not_regular;
     } else {
-        int fd = ::open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-        struct stat st {};
-        if (fd < 0)
-            status = (errno == ENOENT || errno == ENOTDIR) ? missing : cannot_open;
-        else if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-            status = not_regular;
-        else {
-            std::size_t have = 0;
-            while (have < sizeof buf) {
-                ssize_t r = ::read(fd, buf + have, sizeof buf - have);
-                if (r < 0 && errno == EINTR)
-                    continue;
-                if (r < 0) {
-                    status = cannot_read;
-                    break;
-                }
-                if (r == 0)
-                    break;
-                have += static_cast<std::size_t>(r);
-            }
-            len = static_cast<ssize_t>(have);
-        }
-    }
-    if (::write(out, &status, 1) == 1 && status == ok && len > 0) {
-        ssize_t done = 0;
-        while (done < len) {
-            ssize_t w = ::write(out, buf + done, static_cast<std::size_t>(len - done));
-            if (w <= 0)
+        while (len < sizeof buf) {
+            const ssize_t r = ::read(fd, buf + len, sizeof buf - len);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r < 0) {
+                status = cannot_read;
                 break;
-            done += w;
+            }
+            if (r == 0)
+                break;
+            len += static_cast<std::size_t>(r);
         }
     }
-    ::_exit(0);
-}
-
-std::int64_t now_ms()
-{
-    timespec ts {};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+    if (::write(out, &status, 1) != 1 || status != ok)
+        return;
+    std::size_t done = 0;
+    while (done < len) {
+        const ssize_t w = ::write(out, buf + done, len - done);
+        if (w <= 0)
+            return;
+        done += static_cast<std::size_t>(w);
+    }
 }
 
 } // namespace
@@ -87,73 +67,31 @@ UserFile read_user_file(const Identity& who, const std::string& name)
         return result;
     }
     const std::string path = who.home + "/" + name;
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) {
-        result.absent_reason = "cannot make a pipe";
+    const ChildOutput child = run_as_user(who.user, read_as_user, path.c_str(), max_user_file_size + 1, timeout_ms);
+    if (!child.started) {
+        result.absent_reason = "cannot start the reader";
         return result;
     }
-    Fd in(fds[0]), out(fds[1]);
-    pid_t pid = ::fork();
-    if (pid < 0) {
-        result.absent_reason = "cannot fork";
-        return result;
-    }
-    if (pid == 0) {
-        in.release();
-        child(out.get(), who.user, path.c_str());
-    }
-    out.reset();
-
-    std::string data;
-    bool timed_out = false;
-    const std::int64_t deadline = now_ms() + timeout_ms;
-    for (;;) {
-        std::int64_t left = deadline - now_ms();
-        if (left <= 0) {
-            timed_out = true;
-            break;
-        }
-        pollfd p{in.get(), POLLIN, 0};
-        int r = ::poll(&p, 1, static_cast<int>(left));
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            timed_out = r == 0;
-            break;
-        }
-        char buf[1024];
-        ssize_t n = ::read(in.get(), buf, sizeof buf);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        data.append(buf, static_cast<std::size_t>(n));
-        if (data.size() > max_user_file_size + 1)
-            break;
-    }
-    if (timed_out)
-        ::kill(pid, SIGKILL);
-    int wstatus = 0;
-    while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
-    }
-
-    if (timed_out) {
+    if (child.timed_out) {
         result.absent_reason = "reading it took more than 2 s";
         return result;
     }
-    if (data.empty()) {
+    if (!child.dropped) {
+        result.absent_reason = "could not drop privileges to read it";
+        return result;
+    }
+    if (child.data.empty()) {
         result.absent_reason = "could not be read";
         return result;
     }
-    switch (static_cast<unsigned char>(data[0])) {
+    switch (static_cast<unsigned char>(child.data[0])) {
     case ok:
-        result.text = data.substr(1, max_user_file_size);
+        result.text = child.data.substr(1, max_user_file_size);
         break;
     case missing: result.absent_reason = "does not exist"; break;
     case not_regular: result.absent_reason = "is not a regular file"; break;
     case cannot_open: result.absent_reason = "cannot be opened by the user (or is a symlink)"; break;
-    case cannot_read: result.absent_reason = "cannot be read"; break;
-    default: result.absent_reason = "could not drop privileges to read it"; break;
+    default: result.absent_reason = "cannot be read"; break;
     }
     return result;
 }

@@ -113,7 +113,7 @@ int fail(const std::string& line)
 void audit(const enter::EnterReport& report, const std::string& result)
 {
     ::syslog(LOG_AUTHPRIV | LOG_NOTICE, "user=%s uid=%ld env=%s cmd=%s result=%s",
-             config::quote_for_message(report.user_name).c_str(),
+             report.user_name.empty() ? "-" : config::quote_for_message(report.user_name).c_str(),
              report.uid == static_cast<uid_t>(-1) ? -1L : static_cast<long>(report.uid),
              report.environment.empty() ? "-" : report.environment.c_str(),
              config::quote_for_message(report.command.empty() ? "-" : report.command).c_str(),
@@ -158,7 +158,13 @@ int launch(Program program, const Options& opts, int argc)
     request.argc = argc;
     request.caller_env = environ;
     request.command = opts.command;
-    request.on_host_view = [] { ::openlog("chos", LOG_NDELAY, LOG_AUTHPRIV); };
+    // Syslog is opened on the host's /dev/log only: a refusal before the re-root (not
+    // setuid, argc 0) is not logged -- it never ran privileged code of consequence.
+    bool host_view = false;
+    request.on_host_view = [&host_view] {
+        ::openlog("chos", LOG_NDELAY, LOG_AUTHPRIV);
+        host_view = true;
+    };
     const bool debug = opts.debug;
     request.before_exec = [debug](const enter::EnterReport& report) {
         if (!report.user_file_note.empty())
@@ -184,7 +190,9 @@ int launch(Program program, const Options& opts, int argc)
         line = "cannot run '" + config::quote_for_message(e.argument) + "': " +
                (e.reason.empty() ? std::strerror(e.err) : e.reason);
         audit(report, "failed: " + line);
-    } else if (!report.user_name.empty()) {
+    } else if (host_view) {
+        if (report.uid == static_cast<uid_t>(-1))
+            report.uid = ::getuid(); // refused before the user was resolved: the real uid
         audit(report, "refused: " + line);
     }
     if (debug)

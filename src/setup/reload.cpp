@@ -4,6 +4,7 @@
 // environments that remain are not touched, so their processes never notice.
 #include "setup/build.hpp"
 #include "setup/commands.hpp"
+#include "setup/kmod.hpp"
 #include "setup/support.hpp"
 
 #include <iostream>
@@ -60,8 +61,17 @@ int reload(const config::Config& config, const Options& options)
         print_error(busy.error());
         return 1;
     }
+    // kmod: the new valid list (new environments settable, removed ones refused).
+    const bool kmod = uses_kmod(config);
+    if (kmod) {
+        if (auto ok = finish_kmod(tree, config, report); !ok) {
+            print_report(report, options.verbose);
+            print_error(ok.error());
+            return 1;
+        }
+    }
     // A reload is also how an admin recovers a dead daemon (P6).
-    auto daemon = ensure_daemon(daemon_place(config, tree, options));
+    auto daemon = kmod ? Result<DaemonAction>(DaemonAction::kept) : ensure_daemon(daemon_place(config, tree, options));
     if (!daemon) {
         print_report(report, options.verbose);
         print_error(daemon.error());

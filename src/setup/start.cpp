@@ -1,6 +1,7 @@
 // chos-setup start: the ordered steps that bring CHOS up (chos-setup(8)).
 #include "setup/build.hpp"
 #include "setup/commands.hpp"
+#include "setup/kmod.hpp"
 #include "setup/support.hpp"
 
 #include <fcntl.h>
@@ -69,6 +70,15 @@ int start(const config::Config& config, const Options& options)
         return 1;
     }
 
+    // The module's /proc/chos before the tree binds /proc (kmod backend).
+    const bool kmod = uses_kmod(config);
+    if (kmod) {
+        if (auto ok = prepare_kmod(config); !ok) {
+            print_error(ok.error());
+            return 1;
+        }
+    }
+
     // 4. Skeleton, OS links, local, binds, environments, launcher.
     BuildReport report;
     BuildOptions build;
@@ -98,6 +108,18 @@ int start(const config::Config& config, const Options& options)
     }
 
     // 6. The per-process link: last, so the tree is complete when it answers.
+    if (kmod) {
+        if (auto ok = finish_kmod(tree, config, report); !ok) {
+            print_report(report, options.verbose);
+            print_error(ok.error());
+            return 1;
+        }
+        undo.commit();
+        print_report(report, options.verbose);
+        for (const auto& name : *busy)
+            print_warning("environment '" + name + "' is no longer configured but still has processes");
+        return 0;
+    }
     const DaemonPlace place = daemon_place(config, tree, options);
     auto daemon = ensure_daemon(place);
     if (!daemon) {

@@ -3,6 +3,7 @@
 // convention systemd and init scripts understand).
 #include "setup/binds.hpp"
 #include "setup/commands.hpp"
+#include "setup/kmod.hpp"
 #include "setup/mounts.hpp"
 #include "setup/support.hpp"
 
@@ -10,6 +11,7 @@
 #include <iomanip>
 #include <iostream>
 #include <sstream>
+#include <unistd.h>
 
 namespace chos::setup {
 
@@ -126,9 +128,14 @@ int status(const config::Config& config, const Options& options)
         healthy = false;
     }
 
-    // Daemon.
-    auto probe = probe_daemon(daemon_place(config, tree, options));
-    if (probe) {
+    // Daemon (none with the kernel module).
+    const bool kmod = uses_kmod(config);
+    auto probe = kmod ? Result<DaemonProbe>(DaemonProbe{}) : probe_daemon(daemon_place(config, tree, options));
+    if (kmod) {
+        const bool mounted = ::access("/proc/chos/version", F_OK) == 0;
+        line("daemon", mounted ? "none (kernel module; /proc/chos mounted)" : "none (kernel module): /proc/chos not mounted");
+        healthy = healthy && mounted;
+    } else if (probe) {
         line("daemon", "chos-linkfs " + describe(*probe));
         healthy = healthy && probe->healthy();
     } else {

@@ -1,6 +1,7 @@
 // chos-setup stop: take CHOS down, but never under registered processes unless
 // told to (chos-setup(8)).
 #include "setup/commands.hpp"
+#include "setup/kmod.hpp"
 #include "setup/support.hpp"
 
 #include <iostream>
@@ -107,6 +108,10 @@ int stop(const config::Config& config, const Options& options)
     }
     if (options.verbose)
         std::cout << "chos-setup: stopped chos-linkfs\n";
+
+    // kmod: the module keeps the tree's directory to compare readers' roots with.
+    if (auto ok = release_kmod(config); !ok)
+        print_warning(ok.error().str() + " (the module keeps the unmounted tree until /proc/chos is unmounted)");
 
     // 3. The tree, with everything mounted below it, in one lazy unmount: processes
     //    still inside (with --force) keep their view until they exit. The daemon

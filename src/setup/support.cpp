@@ -11,6 +11,7 @@
 #include <iostream>
 #include <sys/file.h>
 #include <thread>
+#include <unistd.h>
 
 namespace chos::setup {
 
@@ -73,9 +74,9 @@ Result<TrustedDirectory> lock_run_dir(const config::Config& config, bool create)
 
 Result<> check_backend(const config::Config& config)
 {
-    if (config.backend == config::Backend::kmod)
-        return error("unsupported backend", "kmod",
-                     "chos-setup builds FUSE (chos-linkfs) trees only; use 'backend: fuse' or 'auto'");
+    // kmod: the module must be loaded (prepare_kmod in kmod.hpp checks the rest).
+    if (config.backend == config::Backend::kmod && ::access("/proc/chos", F_OK) != 0)
+        return error("backend 'kmod'", "/proc/chos", "the chos kernel module is not loaded (see chos.ko(4))");
     return {};
 }
 

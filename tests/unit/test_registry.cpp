@@ -3,6 +3,7 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
+#include "registry/kmod_link.hpp"
 #include "registry/registry.hpp"
 
 #include <string>
@@ -191,4 +192,19 @@ TEST_CASE("the parsers compose: text to membership")
     auto m2 = membership_from_cgroup2(*p2);
     REQUIRE(m2);
     CHECK(m2->environment == "trixie");
+}
+
+TEST_CASE("kmod answers: the long target from the host, its tail after the tree inside it, nothing else")
+{
+    using chos::registry::kmod::answers;
+    const std::string target = "/chos/.chos/os/a";
+    CHECK(answers("/chos/.chos/os/a", target, "/chos"));
+    CHECK(answers("/.chos/os/a", target, "/chos"));
+    CHECK_FALSE(answers("/.chos/os/b", target, "/chos"));
+    CHECK_FALSE(answers("/chos/.chos/os/b", target, "/chos"));
+    CHECK_FALSE(answers(".chos/os/a", target, "/chos"));
+    CHECK_FALSE(answers("", target, "/chos"));
+    // The tail is cut at a whole component: "/chosen" is not inside "/chos".
+    CHECK_FALSE(answers("en/.chos/os/a", "/chosen/.chos/os/a", "/chos"));
+    CHECK_FALSE(answers("/", "/chos/", "/chos"));
 }

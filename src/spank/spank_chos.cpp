@@ -1,0 +1,309 @@
+// spank_chos.so: Slurm's --chos=NAME (srun, sbatch, salloc). Each task of a job step
+// chooses, checks, registers and chroots through libchos_enter -- the same sequence as
+// chos-run and pam_chos (DESIGN.md: a second copy of that logic is a bug). This file
+// is only the glue to Slurm's callbacks; see spank_chos(8).
+//
+// Where each step happens (Slurm 22.05, spank.h):
+//   slurm_spank_init                  every context: register --chos (sbatch/salloc
+//                                     accept an option only when registered here)
+//   option callback                   srun/sbatch/salloc: refuse a malformed name at
+//                                     submit time; slurmstepd: remember the value
+//   slurm_spank_task_init_privileged  slurmstepd, in the forked task, root: enter()
+//   slurm_spank_task_init             the same task, now the user: back to the job's
+//                                     working directory, inside the environment
+// No exception leaves a callback: Slurm is C.
+#include "config/names.hpp"
+#include "enter/enter.hpp"
+#include "spank/plugin_args.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <syslog.h>
+#include <unistd.h>
+#include <vector>
+
+extern "C" {
+#include <slurm/slurm.h>
+#include <slurm/spank.h>
+}
+
+#define CHOS_EXPORT extern "C" __attribute__((visibility("default")))
+
+// SPANK_PLUGIN(chos, 1), spelled out so that the symbols are exported from a library
+// built with hidden visibility.
+CHOS_EXPORT const char plugin_name[] = "chos";
+CHOS_EXPORT const char plugin_type[] = "spank";
+CHOS_EXPORT const unsigned int plugin_version = SLURM_VERSION_NUMBER;
+CHOS_EXPORT const unsigned int spank_plugin_version = 1;
+
+namespace {
+
+// Per process: slurmstepd parses the option once, each task is a fork of it.
+std::optional<std::string> g_option;        // --chos=NAME as given
+std::optional<std::string> g_job_cwd;       // the task's cwd before the chroot
+bool g_entered = false;                     // this task was chrooted into an environment
+
+constexpr int spank_ok = 0;
+constexpr int spank_fail = -1;
+
+// User-visible lines are "chos: <what>" (STYLE.md). slurm_error() reaches srun's
+// stderr for srun steps and the job's error file for batch jobs.
+void report_error(const std::string& line) noexcept
+{
+    slurm_error("chos: %s", line.c_str());
+}
+
+// The library names the command-line source as chos-run spells it ("-o").
+std::string for_slurm_users(std::string line)
+{
+    const std::string launcher_option = "(from -o)";
+    if (auto at = line.find(launcher_option); at != std::string::npos)
+        line.replace(at, launcher_option.size(), "(from --chos)");
+    return line;
+}
+
+int on_option(int /*val*/, const char* optarg, int /*remote*/) noexcept
+{
+    try {
+        const std::string name = optarg ? optarg : "";
+        // Only the syntax here: whether the environment exists and is allowed is the
+        // node's decision (its /etc/chos.yaml), made in the task.
+        if (auto problem = chos::config::environment_name_problem(name)) {
+            report_error("--chos: environment name '" + chos::config::quote_for_message(name) + "' " + *problem +
+                         " (see chos.yaml(5))");
+            return spank_fail;
+        }
+        g_option = name;
+        return spank_ok;
+    } catch (...) {
+        return spank_fail;
+    }
+}
+
+char opt_name[] = "chos";
+char opt_arginfo[] = "NAME";
+char opt_usage[] = "Run the job's tasks in the CHOS environment NAME (see 'chos --list' and spank_chos(8))";
+struct spank_option chos_option = {opt_name, opt_arginfo, opt_usage, 1, 0, on_option};
+
+std::vector<std::string> plugin_argv(int ac, char** av)
+{
+    std::vector<std::string> args;
+    for (int i = 0; i < ac && av; ++i)
+        args.emplace_back(av[i] ? av[i] : "");
+    return args;
+}
+
+// The job's environment as slurmstepd will pass it to execve().
+std::vector<std::string> job_environment(spank_t sp)
+{
+    char** env = nullptr;
+    std::vector<std::string> copy;
+    if (spank_get_item(sp, S_JOB_ENV, &env) == ESPANK_SUCCESS)
+        for (char** e = env; e && *e; ++e)
+            copy.emplace_back(*e);
+    return copy;
+}
+
+std::string name_of(const std::string& entry)
+{
+    return entry.substr(0, entry.find('='));
+}
+
+// Make the job's environment what enter() computed (CHOS=NAME, the config's
+// set/unset rules, /.chos/bin on PATH): the same child environment as chos-run's.
+chos::Result<> apply_environment(spank_t sp, const std::vector<std::string>& before,
+                                 const std::vector<std::string>& after)
+{
+    for (const auto& entry : before) {
+        const std::string name = name_of(entry);
+        const bool kept = std::any_of(after.begin(), after.end(), [&](const auto& a) { return name_of(a) == name; });
+        if (!kept && spank_unsetenv(sp, name.c_str()) != ESPANK_SUCCESS)
+            return chos::error("cannot unset a variable of the job", name, "spank_unsetenv failed");
+    }
+    for (const auto& entry : after) {
+        if (std::find(before.begin(), before.end(), entry) != before.end())
+            continue;
+        const auto eq = entry.find('=');
+        const std::string name = entry.substr(0, eq);
+        const std::string value = eq == std::string::npos ? std::string() : entry.substr(eq + 1);
+        if (spank_setenv(sp, name.c_str(), value.c_str(), 1) != ESPANK_SUCCESS)
+            return chos::error("cannot set a variable of the job", name, "spank_setenv failed");
+    }
+    return {};
+}
+
+// The batch script is a file in slurmd's spool on the host, named by an absolute
+// path in argv[0]. After the chroot that path must still lead to it: either the
+// admin binds SlurmdSpoolDir into the tree (`bind:` in chos.yaml), or the tree has the
+// host root at /local (`local: true`) and the script is run as /local<path>.
+chos::Result<> reach_batch_script(spank_t sp)
+{
+    int argc = 0;
+    char** argv = nullptr;
+    if (spank_get_item(sp, S_JOB_ARGV, &argc, &argv) != ESPANK_SUCCESS || argc < 1 || !argv || !argv[0])
+        return chos::error("cannot find the batch script", "", "no argv in the job step");
+    const std::string script = argv[0];
+    if (script.empty() || script[0] != '/' || ::access(script.c_str(), F_OK) == 0)
+        return {};
+    const std::string through_local = "/local" + script;
+    if (::access(through_local.c_str(), F_OK) != 0)
+        return chos::error("the batch script is not reachable inside the environment", script,
+                           "bind SlurmdSpoolDir in chos.yaml or set 'local: true' (see spank_chos(8))");
+    // argv is slurmstepd's, and execve() follows right after the task hooks in this
+    // forked task: the copy is never freed, on purpose.
+    char* copy = ::strdup(through_local.c_str());
+    if (!copy)
+        return chos::error("cannot rewrite the batch script path", script, "out of memory");
+    argv[0] = copy;
+    return {};
+}
+
+std::string step_name(uint32_t step)
+{
+    if (step == SLURM_BATCH_SCRIPT)
+        return "batch";
+    if (step == SLURM_INTERACTIVE_STEP)
+        return "interactive";
+    return std::to_string(step);
+}
+
+// One audit line per task (STYLE.md: uid, environment, result; never environment
+// values): slurmd's log, and syslog authpriv like chos-run's. `env` may be hostile.
+void audit(int priority, uid_t uid, uint32_t job, uint32_t step, const std::string& env, const std::string& result)
+{
+    const std::string line = "uid=" + std::to_string(uid) + " job=" + std::to_string(job) + " step=" +
+                             step_name(step) + " env=" + chos::config::quote_for_message(env) + " " + result;
+    slurm_info("chos: %s", line.c_str());
+    ::syslog(priority, "%s", line.c_str());
+}
+
+chos::Result<> enter_task(spank_t sp, const chos::spank::PluginArgs& args)
+{
+    uid_t uid = 0;
+    if (spank_get_item(sp, S_JOB_UID, &uid) != ESPANK_SUCCESS)
+        return chos::error("cannot read the job's user", "", "spank_get_item(S_JOB_UID) failed");
+    uint32_t step = 0;
+    if (spank_get_item(sp, S_JOB_STEPID, &step) != ESPANK_SUCCESS)
+        return chos::error("cannot read the job step", "", "spank_get_item(S_JOB_STEPID) failed");
+    uint32_t job = 0;
+    (void)spank_get_item(sp, S_JOB_ID, &job); // for the audit line only
+
+    // slurmstepd changed into the job's working directory before forking the task;
+    // enter() leaves us at / of the tree, so remember it for slurm_spank_task_init.
+    char cwd[PATH_MAX];
+    if (::getcwd(cwd, sizeof cwd) != nullptr && cwd[0] == '/')
+        g_job_cwd = cwd;
+
+    // The job's environment carries the submitter's $CHOS (srun and sbatch export
+    // the submit environment unless --export says otherwise).
+    std::vector<std::string> before = job_environment(sp);
+    std::vector<char*> caller_env;
+    for (auto& entry : before)
+        caller_env.push_back(entry.data());
+    caller_env.push_back(nullptr);
+
+    chos::enter::EnterRequest request;
+    request.entry = chos::enter::EntryPoint::spank;
+    request.user = uid;
+    request.exec = false;
+    request.option = g_option;
+    request.caller_env = caller_env.data();
+    request.fail_to_default = args.fail_to_default;
+    request.user_file = args.user_file;
+    // Connect the syslog socket while we see the host's /dev/log (never a tree's).
+    request.on_host_view = [] { ::openlog("spank_chos", LOG_NDELAY | LOG_PID, LOG_AUTHPRIV); };
+    chos::enter::EnterReport report;
+    auto entered = chos::enter::enter(request, report);
+    if (!entered) {
+        audit(LOG_NOTICE, uid, job, step, report.environment, "refused: " + for_slurm_users(entered.error().str()));
+        return std::unexpected(entered.error());
+    }
+    g_entered = true;
+    audit(LOG_INFO, uid, job, step, entered->environment, "entered");
+    if (report.fell_back_from)
+        // (the refusal's message quotes the refused name itself)
+        slurm_spank_log("chos: %s: using the default environment '%s'", report.fell_back_from->c_str(),
+                        entered->environment.c_str());
+
+    if (auto applied = apply_environment(sp, before, entered->envp); !applied)
+        return applied;
+    if (step == SLURM_BATCH_SCRIPT)
+        return reach_batch_script(sp);
+    return {};
+}
+
+} // namespace
+
+CHOS_EXPORT int slurm_spank_init(spank_t sp, int ac, char** av)
+{
+    try {
+        // Registered in every context: srun, sbatch and salloc (allocator) must accept
+        // --chos, slurmstepd must receive its value. slurmd proper refuses; harmless.
+        if (spank_context() != S_CTX_SLURMD && spank_context() != S_CTX_JOB_SCRIPT) {
+            if (spank_option_register(sp, &chos_option) != ESPANK_SUCCESS) {
+                report_error("cannot register the --chos option");
+                return spank_fail;
+            }
+        }
+        // A bad plugstack.conf line is loud everywhere, slurmd's start included.
+        if (auto parsed = chos::spank::parse_plugin_args(plugin_argv(ac, av)); !parsed.error.empty()) {
+            report_error(parsed.error);
+            return spank_fail;
+        }
+        return spank_ok;
+    } catch (...) {
+        return spank_fail;
+    }
+}
+
+CHOS_EXPORT int slurm_spank_task_init_privileged(spank_t sp, int ac, char** av)
+{
+    try {
+        if (!spank_remote(sp))
+            return spank_ok;
+        auto parsed = chos::spank::parse_plugin_args(plugin_argv(ac, av));
+        if (!parsed.error.empty()) {
+            report_error(parsed.error);
+            return spank_fail;
+        }
+        if (auto entered = enter_task(sp, parsed.args); !entered) {
+            // The task exits here: it never runs, in this environment or another.
+            report_error(for_slurm_users(entered.error().str()));
+            return spank_fail;
+        }
+        return spank_ok;
+    } catch (...) {
+        report_error("internal error while entering the environment");
+        return spank_fail;
+    }
+}
+
+CHOS_EXPORT int slurm_spank_task_init(spank_t sp, int /*ac*/, char** /*av*/)
+{
+    try {
+        if (!spank_remote(sp) || !g_entered)
+            return spank_ok;
+        // As the user now (slurmstepd dropped privileges): the job's directory seen from
+        // inside the environment, or /tmp like slurmstepd itself when it is missing.
+        if (g_job_cwd && ::chdir(g_job_cwd->c_str()) == 0)
+            return spank_ok;
+        const int err = errno;
+        if (g_job_cwd)
+            report_error("cannot enter the working directory inside the environment: '" +
+                         chos::config::quote_for_message(*g_job_cwd) + "': " + std::strerror(err) +
+                         ": going to /tmp instead");
+        if (::chdir("/tmp") != 0 && ::chdir("/") != 0) {
+            report_error("cannot enter any working directory inside the environment");
+            return spank_fail;
+        }
+        return spank_ok;
+    } catch (...) {
+        return spank_fail;
+    }
+}

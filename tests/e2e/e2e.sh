@@ -1,0 +1,112 @@
+# tests/e2e/e2e.sh -- CHOS on real Debian trees: the pieces the e2e tests, tools/demo
+# and bench/real share. Source it after tests/integration/lib.sh's `it_main "$@"` (the
+# inner half: pid 1 of private mount + pid namespaces, $IT_BASE a private tmpfs).
+#
+#   e2e_setup [SUITE...]    trees (tools/mktree, cached) on their own tmpfs, the test
+#                           users, /etc and /home of this namespace, setuid launchers
+#   e2e_config ENV:PATH...  write the configuration the launcher reads (CONFIG_PATH)
+#   e2e_start               chos-setup start (the launchers bound into the tree)
+#   as_user USER CMD...     run CMD as USER (in its home, with its environment)
+#
+# Nothing outside the namespace is touched: /etc is a tmpfs copy of the machine's /etc
+# (so the test users, their groups and /etc/chos.yaml exist only here), /home is an
+# empty tmpfs, the trees and setuid launchers live under $IT_BASE. Everything goes
+# when the namespace dies.
+
+E2E_SUITES=(bullseye trixie)
+: "${CHOS_LAUNCHER_DIR:=$CHOS_BUILD_DIR/src/launcher}"
+E2E_MKTREE=$CHOS_SOURCE_DIR/tools/mktree
+# uid = gid; names unlikely to exist on a machine (they exist only in this namespace)
+E2E_USERS=(chos-alice:64101 chos-bob:64102 chos-demo:64103)
+
+e2e_uid() { # USER
+    local u
+    for u in "${E2E_USERS[@]}"; do [ "${u%%:*}" = "$1" ] && { echo "${u#*:}"; return 0; }; done
+    return 1
+}
+
+# The configuration path compiled into the launcher (-Dconfig_path).
+e2e_config_path() {
+    sed -n 's/^#define CHOS_CONFIG_PATH "\(.*\)"$/\1/p' "$CHOS_BUILD_DIR/chos_build_config.hpp"
+}
+
+e2e_setup() { # [SUITE...]
+    local suites=("$@") s u name uid
+    [ ${#suites[@]} -gt 0 ] || suites=("${E2E_SUITES[@]}")
+    CONFIG_PATH=$(e2e_config_path)
+    [ -n "$CONFIG_PATH" ] || it_fail "no CHOS_CONFIG_PATH in $CHOS_BUILD_DIR/chos_build_config.hpp"
+    local p
+    for p in chos chos-run; do
+        [ -x "$CHOS_LAUNCHER_DIR/$p" ] || it_fail "not built: $CHOS_LAUNCHER_DIR/$p"
+    done
+
+    # The trees: their own tmpfs (they are big), extracted from the cache.
+    TREES=$IT_BASE/trees/real
+    mkdir -p "$TREES"
+    mount -t tmpfs -o mode=0755,size=3g chos-e2e-trees "$TREES" || it_fail "cannot mount a tmpfs on $TREES"
+    IT_OWN_MOUNTS+=("$TREES")
+    for s in "${suites[@]}"; do
+        "$E2E_MKTREE" ${E2E_MKTREE_QUIET:+--quiet} "$s" "$TREES/$s" || it_fail "tools/mktree $s failed"
+    done
+
+    # This namespace's /etc: a copy with the test users and the launcher's config.
+    local etc=$IT_BASE/etc
+    mkdir -p "$etc"
+    mount -t tmpfs -o mode=0755,size=64m chos-e2e-etc "$etc" || it_fail "cannot mount a tmpfs on $etc"
+    IT_OWN_MOUNTS+=("$etc")
+    cp -a /etc/. "$etc/" || it_fail "cannot copy /etc"
+    for u in "${E2E_USERS[@]}"; do
+        name=${u%%:*}; uid=${u#*:}
+        grep -q "^$name:" "$etc/passwd" || echo "$name:x:$uid:$uid:CHOS test user:/home/$name:/bin/sh" >> "$etc/passwd"
+        grep -q "^$name:" "$etc/group" || echo "$name:x:$uid:" >> "$etc/group"
+    done
+    mount --bind "$etc" /etc || it_fail "cannot bind the test's /etc"
+    # /home: empty, private, one home per test user
+    mount -t tmpfs -o mode=0755,size=256m chos-e2e-home /home || it_fail "cannot mount a tmpfs on /home"
+    for u in "${E2E_USERS[@]}"; do
+        name=${u%%:*}; uid=${u#*:}
+        install -d -m 0755 -o "$uid" -g "$uid" "/home/$name"
+    done
+
+    # The setuid launchers, on the test's tmpfs (it is not nosuid).
+    BIN=$IT_BASE/bin
+    mkdir -p "$BIN"
+    for p in chos chos-run; do
+        cp "$CHOS_LAUNCHER_DIR/$p" "$BIN/$p" && chown 0:0 "$BIN/$p" && chmod 4755 "$BIN/$p" ||
+            it_fail "cannot install $p setuid into $BIN"
+    done
+    if "$CHOS_SETUP" --help 2>&1 | grep -q -- '--launchers'; then
+        IT_SETUP_FLAGS+=(--launchers "$BIN")
+    fi
+}
+
+# e2e_config ENV:PATH...: the launcher's configuration (and $CFG, what chos-setup reads).
+# "-" as PATH is the host. Knobs: IT_DEFAULT, E2E_EXTRA_ENVS (raw YAML, indented as
+# entries of `environments:`).
+e2e_config() {
+    CFG=$CONFIG_PATH
+    IT_CFG_OS_DIRS="[bin, etc, lib, lib64, sbin, usr, var]" \
+    IT_CFG_BIND=$'/dev\n/proc\n/home' \
+    IT_CFG_SHARED="[/etc/passwd, /etc/group]" \
+    IT_CFG_EXTRA=${E2E_EXTRA_ENVS:-} \
+        it_config "$@"
+}
+
+e2e_start() {
+    it_start
+    local p
+    for p in chos chos-run; do
+        [ -x "$TREE/.chos/bin/$p" ] || it_fail "chos-setup start did not bind $p into $TREE/.chos/bin"
+    done
+}
+
+# as_user USER CMD...: CMD as USER, no supplementary groups, a login-like environment,
+# in USER's home unless E2E_CWD says where. The launchers are on PATH first.
+as_user() {
+    local user=$1 uid; shift
+    uid=$(e2e_uid "$user") || it_fail "no test user $user"
+    (cd "${E2E_CWD:-/home/$user}" &&
+     exec env -i HOME="/home/$user" USER="$user" LOGNAME="$user" LANG=C.UTF-8 \
+        PATH="$BIN:/usr/local/bin:/usr/bin:/bin" \
+        setpriv --reuid="$uid" --regid="$uid" --clear-groups "$@")
+}

@@ -1,0 +1,376 @@
+#!/usr/bin/env bash
+# SECURITY.md classes B, A (ptrace window), D, I, N and O against the setuid-root
+# launcher run as an unprivileged user (launcher_basic.sh covers A ids/caps, E, G).
+# What a user sees is asserted: the exact error line, the exit status, and what is
+# left on the system (registrations in the registry's cgroup.procs, mounts, marker
+# files written by code that must never run as root, the daemon's fds).
+source "$(dirname "$0")/lib.sh"
+it_main "$@"
+source "$IT_LIB_DIR/launcher_lib.sh"
+command -v cc >/dev/null || it_fail "needs a C compiler (cc) for the marker library"
+command -v prlimit >/dev/null || it_fail "needs prlimit (util-linux)"
+
+it_launchers
+lt_user chosit
+make_tree "$IT_BASE/trees/a" a
+make_tree "$IT_BASE/trees/b" b
+make_tree "$IT_BASE/trees/evil" evil
+
+# Markers: any code the attacks get loaded writes <how>.<euid>.<pid> here.
+# On the shared /home: the same path on the host and inside every tree.
+MARK=/home/mark
+mkdir -m 1777 "$MARK"
+EVIL=$IT_BASE/cache/evil.so
+lt_evil_lib "$EVIL" "$MARK"
+
+# Class D: an environment tree that ships code for whoever reads its /etc as root:
+# an nsswitch.conf naming libnss_evil (in every multiarch directory), an
+# ld.so.preload, and a loader and libc so that a dynamic program can run there.
+E=$IT_BASE/trees/evil
+mkdir -p "$E/lib/x86_64-linux-gnu" "$E/usr/lib/x86_64-linux-gnu" "$E/lib64"
+for d in lib lib/x86_64-linux-gnu usr/lib usr/lib/x86_64-linux-gnu; do
+    cp "$EVIL" "$E/$d/libnss_evil.so.2"
+done
+cp "$EVIL" "$E/lib/evil-preload.so"
+cp /lib/x86_64-linux-gnu/libc.so.6 "$E/lib/x86_64-linux-gnu/"
+cp /lib64/ld-linux-x86-64.so.2 "$E/lib64/"
+printf '%s\n' 'passwd: evil' 'group: evil' 'shadow: evil' 'initgroups: evil' 'hosts: evil' \
+    > "$E/etc/nsswitch.conf"
+echo /lib/evil-preload.so > "$E/etc/ld.so.preload"
+# The control: a dynamic program of the tree that looks the user up.
+printf '#include <pwd.h>\n#include <stdio.h>\n#include <unistd.h>\nint main(void){struct passwd*p=getpwuid(getuid());printf("getpwuid %%s\\n",p?p->pw_name:"-");return 0;}\n' \
+    > "$IT_BASE/cache/getpw.c"
+cc -o "$E/bin/getpw" "$IT_BASE/cache/getpw.c" || it_fail "cannot build the getpw control"
+chown -R 0:0 "$E"
+
+IT_DEFAULT=a IT_CFG_OS_DIRS="[bin, etc, lib, lib64, sbin, usr]" \
+    it_config a:"$IT_BASE/trees/a" b:"$IT_BASE/trees/b" evil:"$E" h:-
+it_bind_config
+it_start
+lt_mounts_baseline
+
+AS=("${LT_AS_USER[@]}")
+chos_run() { "${AS[@]}" "$BIN/chos-run" "$@"; }
+no_root_markers() { # WHAT
+    local m
+    m=$(lt_root_markers "$MARK" | tr '\n' ' ')
+    [ -z "$m" ] || it_fail "$1: code ran as root (markers: $m)"
+}
+NAMES_HINT="names are letters, digits, '.', '_', '-' (see chos.yaml(5))"
+
+# ============================================================== class B: argv
+it_say "--- class B: argv"
+
+# argc 0 (pkexec CVE-2021-4034: argv[1] would be envp[0]). Linux >= 5.18 hands the
+# program argv {""} instead; either way a clean refusal, and the environment
+# strings are never read as options or a command.
+out=$("${AS[@]}" "$TOOL" exec0 "$BIN/chos-run" "-o" "b" "PATH=/bin" 2>&1); rc=$?
+assert_eq "argc 0: exit status ($out)" 125 "$rc"
+assert_match "argc 0: the message" \
+    "^chos: (refusing to run: argc is 0|no command given \\(see 'chos-run --help'\\))$" "$out"
+lt_assert_clean "argc 0"
+
+# ============================================================== class B: $CHOS values
+it_say "--- class B: CHOS values"
+
+# Each bad value, from $CHOS and from -o: 125, one line, the value escaped and cut.
+long=$(printf 'a%.0s' $(seq 1 4096))
+check_bad_name() { # LABEL VALUE QUOTED
+    local label=$1 value=$2 quoted=$3 out rc
+    out=$(CHOS="$value" chos_run true 2>&1); rc=$?
+    assert_eq "CHOS=$label: exit ($out)" 125 "$rc"
+    assert_eq "CHOS=$label: message" "chos: invalid environment name: '$quoted' (from \$CHOS): $NAMES_HINT" "$out"
+    out=$(chos_run -o "$value" -- true 2>&1); rc=$?
+    assert_eq "-o $label: exit" 125 "$rc"
+    assert_eq "-o $label: message" "chos: invalid environment name: '$quoted' (from -o): $NAMES_HINT" "$out"
+}
+check_bad_name newline $'a\nb' 'a\x0ab'
+check_bad_name 4KiB "$long" "$(printf 'a%.0s' $(seq 1 64))..."
+check_bad_name non-UTF-8 $'\xff\xfeb' '\xff\xfeb'
+check_bad_name format '%s%n%x' '\x25s\x25n\x25x'
+check_bad_name ANSI $'\e[2Jx' '\x1b[2Jx'
+
+# 1 MiB of environment (the kernel caps one string at 128 KiB: 8 values of
+# 127 KiB, and $CHOS itself 127 KiB): a clean refusal for $CHOS, no effect otherwise.
+big=$(head -c $((127 * 1024)) /dev/zero | tr '\0' x)
+out=$(CHOS="$big" chos_run true 2>&1); rc=$?
+assert_eq "CHOS=127 KiB: exit" 125 "$rc"
+assert_eq "CHOS=127 KiB: message" \
+    "chos: invalid environment name: '$(printf 'x%.0s' $(seq 1 64))...' (from \$CHOS): $NAMES_HINT" "$out"
+out=$(env B1="$big" B2="$big" B3="$big" B4="$big" B5="$big" B6="$big" B7="$big" B8="$big" \
+    "${AS[@]}" "$BIN/chos-run" -o b -- sh -c 'echo ${#B1} ${#B8} $CHOS' 2>&1); rc=$?
+assert_eq "1 MiB of environment: exit ($out)" 0 "$rc"
+assert_eq "1 MiB of environment: the child has it all" "$((127 * 1024)) $((127 * 1024)) b" "$out"
+lt_assert_clean "bad \$CHOS values"
+
+# ============================================================== class B: loader variables
+it_say "--- class B: loader variables"
+
+# The control: the marker library works, as the user, in a dynamic host program.
+"${AS[@]}" LD_PRELOAD="$EVIL" /bin/true
+assert_ne "control: LD_PRELOAD marks as the user" "" "$(ls "$MARK" | grep "^ctor\\.$LT_UID\\.")"
+rm -f "$MARK"/*
+
+# gconv: a module directory naming the library for every charset the launcher could use.
+GCONV=$IT_BASE/gconv
+mkdir -p "$GCONV"
+cp "$EVIL" "$GCONV/EVIL.so"
+printf 'alias\tUTF-8//\tEVIL//\nalias\tANSI_X3.4-1968//\tEVIL//\nmodule\tEVIL//\tINTERNAL\tEVIL\t1\nmodule\tINTERNAL\tEVIL//\tEVIL\t1\n' \
+    > "$GCONV/gconv-modules"
+chmod -R a+rX "$GCONV"
+# PATH=.: a directory of the user's full of programs named like what a privileged
+# helper could run; each marks with its euid. It is the working directory (on the
+# shared /home, so it also exists inside the trees).
+DOT=/home/$LT_USER/dot
+mkdir -p "$DOT"
+for p in true sh bash cat id getent nscd unix_chkpwd modprobe mount umount ldconfig iconv locale; do
+    printf '#!/bin/sh\n: > %s/path-%s.$(/bin/busybox id -u).$$\nexit 0\n' "$MARK" "$p" > "$DOT/$p"
+    chmod 0755 "$DOT/$p"
+done
+chown -R "$LT_UID:$LT_UID" "$DOT"
+BASHENV=/home/$LT_USER/bashenv
+printf ': > %s/bashenv.$(/bin/busybox id -u).$$\n' "$MARK" > "$BASHENV"
+chown "$LT_UID:$LT_UID" "$BASHENV"
+tunables="glibc.malloc.mxfast=glibc.malloc.mxfast=$(head -c 4000 /dev/zero | tr '\0' A)"
+
+attack() { # LABEL ENV=VALUE...: the launch still works, nothing ran as root
+    local label=$1 out rc env
+    shift
+    for env in a h; do
+        out=$(cd "$DOT" && "${AS[@]}" "$@" "$BIN/chos-run" -o $env -- /bin/sh -c 'echo ran $CHOS' 2>&1); rc=$?
+        assert_eq "$label (-o $env): exit status ($out)" 0 "$rc"
+        assert_eq "$label (-o $env): output" "ran $env" "$out"
+    done
+    no_root_markers "$label"
+}
+attack LD_PRELOAD LD_PRELOAD="$EVIL"
+attack LD_AUDIT LD_AUDIT="$EVIL"
+attack GCONV_PATH GCONV_PATH="$GCONV" CHARSET=EVIL LANG=C.UTF-8 LC_ALL=C.UTF-8
+attack GLIBC_TUNABLES GLIBC_TUNABLES="$tunables"
+attack BASH_ENV BASH_ENV="$BASHENV" ENV="$BASHENV"
+attack PATH=. PATH=.
+attack everything LD_PRELOAD="$EVIL" LD_AUDIT="$EVIL" GCONV_PATH="$GCONV" CHARSET=EVIL \
+    LD_LIBRARY_PATH="$GCONV" GLIBC_TUNABLES="$tunables" BASH_ENV="$BASHENV" PATH=.
+
+# What the child sees (chos.yaml(5): without keep, every variable is passed on). The
+# C library's secure-execution mode (ld.so(8)) strips the loader's variables from a
+# setuid program's environment before main: they cannot reach the child.
+out=$("${AS[@]}" LD_PRELOAD="$EVIL" LD_AUDIT="$EVIL" GCONV_PATH="$GCONV" BASH_ENV="$BASHENV" \
+    "$BIN/chos-run" -o a -- env 2>&1)
+assert_eq "the child: LD_PRELOAD, LD_AUDIT, GCONV_PATH stripped by secure mode" "" \
+    "$(grep -E '^(LD_PRELOAD|LD_AUDIT|GCONV_PATH)=' <<< "$out")"
+assert_eq "the child: BASH_ENV passed on" "BASH_ENV=$BASHENV" "$(grep '^BASH_ENV=' <<< "$out")"
+# PATH=. reaches the child as the user asked, plus the launcher's directory; the
+# launcher's own PATH search (as the user, inside the environment, cwd kept) then
+# finds the user's ./id.
+out=$(cd "$DOT" && "${AS[@]}" PATH=. "$BIN/chos-run" -o a -- /bin/sh -c 'echo $PATH' 2>&1)
+assert_eq "PATH=. in the child" ".:/.chos/bin" "$out"
+rm -f "$MARK"/*
+out=$(cd "$DOT" && "${AS[@]}" PATH=. "$BIN/chos-run" -o a -- id 2>&1); rc=$?
+assert_eq "PATH=. -- id: exit ($out)" 0 "$rc"
+assert_eq "PATH=.: ./id ran as the user" "path-id.$LT_UID" \
+    "$(ls "$MARK" | sed 's/\.[0-9]*$//' | sort -u | tr '\n' ' ' | sed 's/ $//')"
+no_root_markers "PATH=."
+lt_assert_clean "loader variables"
+
+# ============================================================== class A: ptrace window
+it_say "--- class A: ptrace window"
+
+# From the moment of the exec until the launcher is gone, the user tries to attach
+# (PTRACE_SEIZE and PTRACE_ATTACH, alternately, in a loop): always refused until the
+# launcher has exec'd the user's own command (comm "sleep"); never attached while
+# the process is the launcher or has a root id or a capability.
+out=$("${AS[@]}" "$TOOL" ptrace-race 40 chos-run "$BIN/chos-run" -o a -- sleep 0.05 2>&1); rc=$?
+it_say "ptrace-race: $out"
+assert_eq "ptrace-race: exit" 0 "$rc"
+assert_match "ptrace-race: never attached to the launcher, every launch succeeded" \
+    "^refused [0-9]+ late [0-9]+ bad 0 exits 0$" "$out"
+read -r _ refused _ late _ <<< "$out"
+assert_ge "ptrace-race: attempts refused during setup" 40 "$refused"
+assert_ge "ptrace-race: the prober can attach (to the user's command)" 20 "$late"
+lt_assert_clean "ptrace window"
+
+# ============================================================== class D: code from the tree
+it_say "--- class D: code from the tree"
+
+# The control: the tree's code does run when a process of the tree loads it -- as the user.
+rm -f "$MARK"/*
+out=$(chos_run -o evil -- /bin/getpw 2>&1); rc=$?
+assert_eq "control: a dynamic program of the evil tree runs ($out)" 0 "$rc"
+assert_eq "control: ld.so.preload and libnss_evil ran, as the user" "ctor.$LT_UID nss.$LT_UID" \
+    "$(ls "$MARK" | sed 's/\.[0-9]*$//' | sort -u | tr '\n' ' ' | sed 's/ $//')"
+rm -f "$MARK"/*
+# The launcher started inside the evil environment (the host's setuid binary bound at
+# /.chos/bin): its NSS and config come from the host's view only.
+out=$(chos_run -o evil -- chos-run -o a -- cat /etc/os-release 2>&1); rc=$?
+assert_eq "from evil into a: exit ($out)" 0 "$rc"
+assert_eq "from evil into a" "NAME=a" "$(grep '^NAME=' <<< "$out")"
+out=$(chos_run -o evil -- chos-run -o evil -- id -u 2>&1); rc=$?
+assert_eq "from evil into evil ($out)" "0 $LT_UID" "$rc $out"
+out=$(chos_run -o evil -- chos --list 2>&1); rc=$?
+assert_eq "chos --list from evil: exit ($out)" 0 "$rc"
+assert_match "chos --list from evil: current marked" "^\\* evil " "$(grep ' evil ' <<< "$out")"
+out=$(chos_run -o evil -- chos-run -o nope -- true 2>&1); rc=$?
+assert_eq "refusal from evil: exit" 125 "$rc"
+assert_eq "refusal from evil: message" "chos: unknown environment: 'nope' (from -o) (see 'chos --list')" "$out"
+out=$(chos_run -o evil -- env CHOS=h chos /bin/true 2>&1); rc=$?
+assert_eq "from evil to the host: exit ($out)" 0 "$rc"
+assert_eq "class D: no tree code ran at all during the launches" "" "$(ls "$MARK")"
+no_root_markers "class D"
+lt_assert_clean "class D"
+
+# ============================================================== class I: ~/.chos
+it_say "--- class I: ~/.chos"
+
+# Read with the user's rights only, bounded, never a hang, never content in output;
+# when it cannot be used it is ignored with a note and the default (a) applies.
+H=/home/$LT_USER
+uf_case() { # LABEL EXPECTED-NAME EXPECTED-STDERR
+    local label=$1 name=$2 note=$3 t0 t1 out err rc
+    t0=$(date +%s%N)
+    out=$(timeout 20 "${AS[@]}" "$BIN/chos-run" -- cat /etc/os-release 2>"$IT_BASE/logs/uf.err"); rc=$?
+    t1=$(date +%s%N)
+    err=$(cat "$IT_BASE/logs/uf.err")
+    assert_eq "~/.chos $label: exit ($err)" 0 "$rc"
+    assert_le "~/.chos $label: milliseconds" 3000 $(((t1 - t0) / 1000000))
+    assert_eq "~/.chos $label: environment" "NAME=$name" "$(grep '^NAME=' <<< "$out")"
+    assert_eq "~/.chos $label: stderr" "$note" "$err"
+    assert_no_match "~/.chos $label: no shadow content" "root:|SECRET" "$out$err"
+}
+clear_uf() { rm -rf "$H/.chos"; }
+SECRET_FILE=$IT_BASE/secret
+echo b > "$SECRET_FILE"; echo SECRET >> "$SECRET_FILE"; chmod 0644 "$SECRET_FILE"
+NOTE_OPEN="chos: ~/.chos cannot be opened by the user (or is a symlink): ignored"
+NOTE_REG="chos: ~/.chos is not a regular file: ignored"
+
+clear_uf; echo b > "$H/.chos"; chown "$LT_UID:$LT_UID" "$H/.chos"
+uf_case "a plain file saying b" b ""
+clear_uf; ln -s /etc/shadow "$H/.chos"
+uf_case "symlink to /etc/shadow" a "$NOTE_OPEN"
+clear_uf; ln -s "$SECRET_FILE" "$H/.chos"
+uf_case "symlink to a readable file saying b" a "$NOTE_OPEN"
+clear_uf; mkfifo "$H/.chos"; chown "$LT_UID:$LT_UID" "$H/.chos"
+uf_case FIFO a "$NOTE_REG"
+# A FIFO with a writer that never writes: still no hang.
+sleep 30 > "$H/.chos" & IT_PIDS+=($!)
+uf_case "FIFO with an idle writer" a "$NOTE_REG"
+kill $! 2>/dev/null; wait $! 2>/dev/null
+clear_uf; printf 'b\n' > "$H/.chos"; truncate -s 1G "$H/.chos"; chown "$LT_UID:$LT_UID" "$H/.chos"
+uf_case "1 GiB sparse file, first line b" b ""
+clear_uf; mkdir "$H/.chos"; chown "$LT_UID:$LT_UID" "$H/.chos"
+uf_case directory a "$NOTE_REG"
+clear_uf; cp "$SECRET_FILE" "$H/.chos"; chmod 0600 "$H/.chos"   # root's, in the user's home
+uf_case "unreadable (root's 0600, saying b)" a "$NOTE_OPEN"
+clear_uf; cp "$SECRET_FILE" "$H/.chos"; chown "$LT_UID:$LT_UID" "$H/.chos"; chmod 0000 "$H/.chos"
+uf_case "unreadable (the user's, mode 0000)" a "$NOTE_OPEN"
+# 1 GiB of zeros: its first line is not a name -- the launcher refuses (it never
+# falls back: chos.yaml(5) fail_to_default is for logins and jobs), one bounded line.
+clear_uf; truncate -s 1G "$H/.chos"; chown "$LT_UID:$LT_UID" "$H/.chos"
+t0=$(date +%s%N)
+out=$(timeout 20 "${AS[@]}" "$BIN/chos-run" -- true 2>&1); rc=$?
+t1=$(date +%s%N)
+assert_eq "~/.chos 1 GiB of zeros: exit" 125 "$rc"
+assert_le "~/.chos 1 GiB of zeros: milliseconds" 3000 $(((t1 - t0) / 1000000))
+assert_eq "~/.chos 1 GiB of zeros: message" \
+    "chos: invalid environment name: '$(printf '\\x00%.0s' $(seq 1 64))...' (from ~/.chos): $NAMES_HINT" "$out"
+clear_uf
+lt_assert_clean "class I"
+
+# ============================================================== class N: resource limits
+it_say "--- class N: resource limits"
+
+# RLIMIT_NOFILE: from no free descriptor on. Either the launch works, or one line and 125.
+for n in 3 4 5 6 8 16; do
+    out=$("${AS[@]}" prlimit --nofile=$n "$BIN/chos-run" -o a -- cat /etc/os-release 2>&1); rc=$?
+    it_say "RLIMIT_NOFILE=$n: exit $rc: $(head -n 1 <<< "$out")"
+    case $rc in
+        0) assert_eq "RLIMIT_NOFILE=$n: output" "NAME=a" "$(grep '^NAME=' <<< "$out")" ;;
+        125) assert_match "RLIMIT_NOFILE=$n: one line" "^chos: [^"$'\n'"]*Too many open files$" "$out" ;;
+        *) it_fail "RLIMIT_NOFILE=$n: exit $rc: $out" ;;
+    esac
+    lt_assert_clean "RLIMIT_NOFILE=$n"
+done
+out=$("${AS[@]}" prlimit --nofile=3 "$BIN/chos-run" -o a -- true 2>&1); rc=$?
+assert_eq "RLIMIT_NOFILE=3 (no free fd): a clean refusal ($out)" 125 "$rc"
+
+# RLIMIT_NPROC reached (1: the user's own process already counts). The ~/.chos
+# reader forks; the user's command runs; a command that forks gets the error itself.
+echo b > "$H/.chos"; chown "$LT_UID:$LT_UID" "$H/.chos"
+out=$("${AS[@]}" prlimit --nproc=1 "$BIN/chos-run" -- cat /etc/os-release 2>&1); rc=$?
+it_say "RLIMIT_NPROC=1: exit $rc: $(head -n 1 <<< "$out")"
+case $rc in
+    0) assert_eq "RLIMIT_NPROC=1: ~/.chos still read" "NAME=b" "$(grep '^NAME=' <<< "$out")" ;;
+    125) assert_match "RLIMIT_NPROC=1: one line" "^chos: [^"$'\n'"]*$" "$out" ;;
+    *) it_fail "RLIMIT_NPROC=1: exit $rc: $out" ;;
+esac
+clear_uf
+lt_assert_clean "RLIMIT_NPROC"
+
+# ============================================================== class O: signals
+it_say "--- class O: signals"
+
+# SIGINT, SIGTERM, SIGKILL at random points of the setup (with and without the
+# ~/.chos reader's fork): afterwards no process registered, no new mount, no
+# process left, the daemon's fds back where they were.
+echo b > "$H/.chos"; chown "$LT_UID:$LT_UID" "$H/.chos"
+fds_before=$(daemon_fds "$DAEMON")
+killed=0
+for sig in INT TERM KILL; do
+    for i in $(seq 1 30); do
+        if [ $((i % 2)) = 0 ]; then
+            "${AS[@]}" "$BIN/chos-run" -o a -- true >/dev/null 2>&1 &
+        else
+            "${AS[@]}" "$BIN/chos-run" -- true >/dev/null 2>&1 &
+        fi
+        pid=$!
+        # 0 to ~15 ms: the launcher's whole setup takes a few ms.
+        usleep=$((RANDOM % 15000))
+        sleep "0.$(printf '%06d' $usleep)"
+        kill -s $sig $pid 2>/dev/null && killed=$((killed + 1))
+        wait $pid 2>/dev/null
+    done
+done
+it_say "class O: $killed of 90 launches were signalled before they ended"
+assert_ge "class O: launches signalled" 10 "$killed"
+# What is left of the launches: every process of the namespace but the daemon and
+# the harness's own bash subshells.
+leftovers() {
+    local p c
+    for p in $(it_ns_pids chos-linkfs); do
+        c=$(cat "/proc/$p/comm" 2>/dev/null) || continue
+        [ "$c" = bash ] || echo "$p:$c"
+    done
+}
+no_procs() { [ -z "$(leftovers)" ]; }
+wait_for 5 no_procs
+left=$(leftovers)
+assert_eq "class O: no launcher or child left" "" "$left"
+lt_assert_clean "class O"
+fds_settled() { [ "$(daemon_fds "$DAEMON")" -le "$fds_before" ]; }
+wait_for 5 fds_settled
+assert_le "class O: the daemon's fds" "$fds_before" "$(daemon_fds "$DAEMON")"
+it_pid_alive "$DAEMON" || it_fail "class O: chos-linkfs died"
+clear_uf
+
+# ============================================================== class N: no /proc in the tree
+it_say "--- class N: no /proc in the tree"
+
+# A tree without /proc: the launcher inside it re-roots without /proc (pidfd), so
+# switching still works; the child simply has no /proc.
+chos_setup stop >/dev/null 2>&1 || it_fail "chos-setup stop"
+IT_CFG_BIND=$'/dev\n{ source: '"$IT_BASE/home"', target: /home }' IT_DEFAULT=a \
+    it_config a:"$IT_BASE/trees/a" b:"$IT_BASE/trees/b" h:-
+it_bind_config
+it_start
+lt_mounts_baseline
+out=$(chos_run -o a -- cat /proc/self/status 2>&1); rc=$?
+assert_ne "no /proc: the child has none" 0 "$rc"
+out=$(chos_run -o a -- chos-run -o b -- cat /etc/os-release 2>&1); rc=$?
+assert_eq "no /proc: a -> b exit ($out)" 0 "$rc"
+assert_eq "no /proc: a -> b" "NAME=b" "$(grep '^NAME=' <<< "$out")"
+assert_eq "no /proc: chos --current" "a" "$(chos_run -o a -- chos --current 2>&1)"
+out=$(chos_run -o a -- chos-run -o nope -- true 2>&1); rc=$?
+assert_eq "no /proc: refusal" "125 chos: unknown environment: 'nope' (from -o) (see 'chos --list')" "$rc $out"
+lt_assert_clean "no /proc"
+
+it_done

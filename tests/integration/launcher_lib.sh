@@ -1,0 +1,134 @@
+# tests/integration/launcher_lib.sh -- helpers of the launcher_*.sh tests, sourced
+# after lib.sh's it_main (inner half: private mount and pid namespaces).
+#
+# Everything here changes only this test's mount namespace: a test user lives in
+# copies of /etc/passwd and /etc/group bound over the machine's, its home under the
+# test's tmpfs bound over /home; /dev/log is a listener of ours on a private /dev.
+
+# lt_user NAME: a user with a home (/home/NAME, owned by it) and /bin/sh as shell.
+# Sets LT_UID and LT_AS_USER (setpriv prefix). Call before make_tree (the trees copy
+# /etc/passwd) and before it_start.
+lt_user() { # NAME
+    local name=$1 id=61500 f
+    mkdir -p "$IT_BASE/etc"
+    for f in passwd group; do
+        if ! grep -q " /etc/$f " /proc/self/mountinfo; then
+            cp -p "/etc/$f" "$IT_BASE/etc/$f" || it_fail "cannot copy /etc/$f"
+            mount --bind "$IT_BASE/etc/$f" "/etc/$f" || it_fail "cannot bind the test's /etc/$f"
+        fi
+    done
+    while getent passwd "$id" >/dev/null || getent group "$id" >/dev/null; do id=$((id + 1)); done
+    echo "$name:x:$id:$id:CHOS launcher test user:/home/$name:/bin/sh" >> /etc/passwd
+    echo "$name:x:$id:" >> /etc/group
+    if ! grep -q " /home " /proc/self/mountinfo; then
+        mount --bind "$IT_BASE/home" /home || it_fail "cannot bind the test's /home"
+    fi
+    mkdir -p "/home/$name" && chown "$id:$id" "/home/$name" && chmod 0755 "/home/$name" ||
+        it_fail "cannot make /home/$name"
+    LT_UID=$id
+    LT_USER=$name
+    LT_AS_USER=(setpriv --reuid="$id" --regid="$id" --clear-groups env HOME="/home/$name" USER="$name" LOGNAME="$name")
+}
+
+# lt_private_dev: this namespace's own /dev (device nodes on a tmpfs, a new devpts
+# instance) with /dev/log a datagram listener appending every line to $LT_SYSLOG.
+# Call before it_start (chos-setup binds /dev into the tree).
+lt_private_dev() {
+    local d=$IT_BASE/dev
+    mkdir -p "$d"
+    mount -t tmpfs -o mode=0755,size=16m lt-dev "$d" || it_fail "cannot mount the test's /dev"
+    mknod -m 0666 "$d/null" c 1 3 && mknod -m 0666 "$d/zero" c 1 5 && mknod -m 0666 "$d/full" c 1 7 &&
+        mknod -m 0666 "$d/random" c 1 8 && mknod -m 0666 "$d/urandom" c 1 9 &&
+        mknod -m 0666 "$d/tty" c 5 0 && mknod -m 0600 "$d/fuse" c 10 229 || it_fail "mknod in the test's /dev"
+    mkdir -m 0755 "$d/pts" && mkdir -m 1777 "$d/shm"
+    ln -s pts/ptmx "$d/ptmx"; ln -s /proc/self/fd "$d/fd"
+    ln -s /proc/self/fd/0 "$d/stdin"; ln -s /proc/self/fd/1 "$d/stdout"; ln -s /proc/self/fd/2 "$d/stderr"
+    mount --move "$d" /dev || it_fail "cannot move the test's /dev over /dev"
+    mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5 devpts /dev/pts ||
+        it_fail "cannot mount a devpts instance"
+    LT_SYSLOG=$IT_BASE/logs/syslog.log
+    : > "$LT_SYSLOG"
+    python3 -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("/dev/log")
+os.chmod("/dev/log", 0o666)
+with open(sys.argv[1], "ab", buffering=0) as out:
+    while True:
+        out.write(s.recv(65536).rstrip(b"\n") + b"\n")
+' "$LT_SYSLOG" > "$IT_BASE/logs/syslog-listener.log" 2>&1 &
+    IT_PIDS+=($!)
+    wait_for 10 test -S /dev/log || it_fail "the syslog listener did not start"
+}
+
+# The pids registered in any environment of the registry (one per line, none: empty).
+lt_registered_pids() {
+    local f
+    for f in "$REGMNT"/*/cgroup.procs; do
+        [ -f "$f" ] && cat "$f"
+    done
+}
+
+lt_none_registered() { [ -z "$(lt_registered_pids)" ]; }
+
+# Nothing half set up: no process registered anywhere, no mount under the base
+# that was not there at LT_MOUNTS_BASELINE time.
+lt_assert_clean() { # WHAT
+    local what=$1 left
+    wait_for 5 lt_none_registered
+    left=$(lt_registered_pids | tr '\n' ' ')
+    [ -z "$left" ] || it_fail "$what: processes still registered: $left($(for p in $left; do cat /proc/$p/cmdline 2>/dev/null | tr '\0' ' '; echo ';'; done))"
+    left=$(diff <(echo "$LT_MOUNTS_BASELINE") <(it_mounts_under "$IT_BASE" | cut -d' ' -f1 | sort) | grep '^[<>]')
+    [ -z "$left" ] || it_fail "$what: the mounts changed: $left"
+}
+
+lt_mounts_baseline() {
+    LT_MOUNTS_BASELINE=$(it_mounts_under "$IT_BASE" | cut -d' ' -f1 | sort)
+}
+
+# lt_evil_lib OUT MARKDIR: a shared library that, wherever it is loaded (constructor,
+# LD_AUDIT, NSS module "evil", gconv module), creates MARKDIR/<how>.<euid>.<pid>.
+# A file whose euid part is 0 means tree or caller code ran as root.
+lt_evil_lib() { # OUT MARKDIR
+    local out=$1 mark=$2 src=$IT_BASE/cache/evil.c
+    cat > "$src" <<EOF
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <nss.h>
+#include <pwd.h>
+#include <grp.h>
+#include <stdint.h>
+static void mark(const char *how)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s.%d.%d", "$mark", how, (int)geteuid(), (int)getpid());
+    int fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd >= 0)
+        close(fd);
+}
+__attribute__((constructor)) static void ctor(void) { mark("ctor"); }
+unsigned int la_version(unsigned int v) { mark("audit"); return v; }
+enum nss_status _nss_evil_getpwuid_r(uid_t u, struct passwd *p, char *b, size_t l, int *e)
+{ mark("nss"); (void)u; (void)p; (void)b; (void)l; (void)e; return NSS_STATUS_NOTFOUND; }
+enum nss_status _nss_evil_getpwnam_r(const char *n, struct passwd *p, char *b, size_t l, int *e)
+{ mark("nss"); (void)n; (void)p; (void)b; (void)l; (void)e; return NSS_STATUS_NOTFOUND; }
+enum nss_status _nss_evil_getgrnam_r(const char *n, struct group *g, char *b, size_t l, int *e)
+{ mark("nss"); (void)n; (void)g; (void)b; (void)l; (void)e; return NSS_STATUS_NOTFOUND; }
+enum nss_status _nss_evil_getgrgid_r(gid_t i, struct group *g, char *b, size_t l, int *e)
+{ mark("nss"); (void)i; (void)g; (void)b; (void)l; (void)e; return NSS_STATUS_NOTFOUND; }
+enum nss_status _nss_evil_initgroups_dyn(const char *u, gid_t g, long *s, long *z, gid_t **gs, long l, int *e)
+{ mark("nss"); (void)u; (void)g; (void)s; (void)z; (void)gs; (void)l; (void)e; return NSS_STATUS_NOTFOUND; }
+int gconv_init(void *s) { mark("gconv"); (void)s; return 1; }
+int gconv(void *a, void *b, const unsigned char **c, const unsigned char *d, unsigned char **e, size_t *f, int g, int h)
+{ mark("gconv"); (void)a; (void)b; (void)c; (void)d; (void)e; (void)f; (void)g; (void)h; return 1; }
+EOF
+    cc -shared -fPIC -O0 -o "$out" "$src" || it_fail "cannot build the marker library"
+    chmod 0755 "$out"
+}
+
+# The marker files of MARKDIR created with euid 0 (one per line).
+lt_root_markers() { # MARKDIR
+    find "$1" -mindepth 1 \( -name '*.0.*' -o -uid 0 \) -printf '%f\n' 2>/dev/null
+}

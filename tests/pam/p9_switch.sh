@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# P9 through a login: inside an ssh session that pam_chos put in bullseye, the setuid
+# launcher bound at /.chos/bin (on PATH) switches to trixie, to the host and back.
+source "$(dirname "$0")/../integration/lib.sh"
+it_main "$@"
+source "$(dirname "$IT_SELF")/pam_lib.sh"
+
+: "${CHOS_LAUNCHER_DIR:=$CHOS_BUILD_DIR/src/launcher}"
+BIN=$IT_BASE/bin
+mkdir -p "$BIN"
+for p in chos chos-run; do
+    [ -x "$CHOS_LAUNCHER_DIR/$p" ] || it_fail "not built: $CHOS_LAUNCHER_DIR/$p"
+    install -m 4755 -o 0 -g 0 "$CHOS_LAUNCHER_DIR/$p" "$BIN/$p" || it_fail "cannot install $p setuid"
+done
+pam_namespace
+pam_add_user chospama
+pam_trees
+pam_chos_config
+IT_SETUP_FLAGS+=(--launchers "$BIN")
+it_start
+pam_service
+pam_sshd_start
+
+A=chospama
+rm -f "/home/$A/.chos"
+out=$(pam_ssh $A 'cat /etc/debian_version; chos-run -o trixie -- cat /etc/debian_version; chos-run -o h -- cat /etc/debian_version; chos-run -o trixie -- chos-run -o bullseye -- cat /etc/debian_version; chos --current' 2>&1); rc=$?
+it_say "P9 transcript: $(tr '\n' ' ' <<< "$out")"
+assert_eq "P9 in a login: exit" 0 "$rc"
+assert_eq "P9 in a login" "$PAM_BULLSEYE_VERSION
+$PAM_TRIXIE_VERSION
+$(cat /etc/debian_version)
+$PAM_BULLSEYE_VERSION
+bullseye" "$out"
+it_done

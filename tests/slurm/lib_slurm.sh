@@ -1,0 +1,257 @@
+# tests/slurm/lib_slurm.sh -- a real single-node Slurm with spank_chos.so, for the
+# `slurm` suite. Source it instead of ../integration/lib.sh, then:
+#
+#   source "$(dirname "$0")/lib_slurm.sh"
+#   slurm_main "$@"
+#   slurm_user; slurm_tree ...; slurm_config; it_start; slurm_start
+#   out=$(srun --chos=bullseye cat /etc/debian_version)
+#   slurm_done
+#
+# Everything runs inside the integration harness's private mount and pid namespaces
+# (tests/integration/lib.sh): munged, slurmctld and slurmd are processes of the
+# test's pid namespace (they die with it, whatever happens), their config, keys,
+# state, spool and logs live on the test's tmpfs, and /etc/chos.yaml is the test's
+# own (bound over the configured path inside the namespace only). Ports are picked
+# free at random. The unprivileged submitter is created with useradd in a copy of
+# /etc bound over /etc in the test's namespace only (as lib.sh's it_bind_config does
+# for the config): the machine's user database never sees it.
+#
+# Environment (meson sets it): those of lib.sh, and CHOS_SPANK (the plugin under test).
+
+SLURM_LIB_DIR=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
+source "$SLURM_LIB_DIR/../integration/lib.sh"
+: "${CHOS_SPANK:=$CHOS_BUILD_DIR/src/spank/spank_chos.so}"
+export CHOS_SPANK
+
+SLURM_SBIN=/usr/sbin
+
+if [ -z "${CHOS_IT_INNER:-}" ]; then
+    # The outer half: what the inner half needs, or skip (77) and say why.
+    for p in munged mungekey slurmctld slurmd; do
+        command -v "$p" >/dev/null || [ -x "$SLURM_SBIN/$p" ] ||
+            it_skip "needs '$p' (tools/install-deps installs munge, slurmctld, slurmd)"
+    done
+    for p in srun sbatch squeue scontrol useradd userdel ss; do
+        command -v "$p" >/dev/null || it_skip "needs '$p' (tools/install-deps)"
+    done
+    [ -f "$CHOS_SPANK" ] || { echo "FAIL $IT_NAME: not built: $CHOS_SPANK"; exit 1; }
+fi
+
+# A TCP port nobody listens on (the machine is shared: never a fixed one).
+slurm_free_port() {
+    local p i
+    for i in $(seq 1 200); do
+        p=$((20000 + RANDOM % 30000))
+        [ -z "$(ss -Htan "( sport = :$p )" 2>/dev/null)" ] && { echo "$p"; return 0; }
+    done
+    return 1
+}
+
+# slurm_tree DIR NAME DEBIAN_VERSION: make_tree plus what a job needs: the applets
+# under /usr/bin too (srun resolves `cat` to the submit host's /usr/bin/cat) and
+# /etc/debian_version.
+slurm_tree() { # DIR NAME VERSION
+    local dir=$1 a
+    make_tree "$dir" "$2"
+    for a in sh cat ls echo sleep id env true grep pwd readlink; do
+        [ -e "$dir/usr/bin/$a" ] || ln -s ../../bin/busybox "$dir/usr/bin/$a"
+    done
+    ln -sf busybox "$dir/bin/pwd"
+    echo "$3" > "$dir/etc/debian_version"
+    chmod 0644 "$dir/etc/debian_version"
+}
+
+# /etc of this namespace: a copy on the test's tmpfs (lib.sh's it_bind_config makes
+# one when the config lives in /etc; otherwise this does), so useradd writes there.
+slurm_private_etc() {
+    local copy=$IT_BASE/etc-copy
+    [ "$(stat -c %d /etc)" = "$(stat -c %d "$IT_BASE")" ] && return 0
+    mkdir -p "$copy"
+    cp -a /etc/. "$copy/" 2>/dev/null || it_fail "cannot copy /etc"
+    mount --bind "$copy" /etc || it_fail "cannot bind a copy of /etc"
+    [ "$(stat -c %d /etc)" = "$(stat -c %d "$IT_BASE")" ] || it_fail "/etc is not the test's copy"
+}
+
+# The unprivileged submitter, in this namespace's /etc only (useradd -l: no lastlog or
+# faillog entry on the machine either). Call before slurm_tree (make_tree copies
+# /etc/passwd) and before it_start (shared_files binds /etc/passwd by inode).
+slurm_user() {
+    slurm_private_etc
+    SLURM_TEST_USER=chosslurm
+    SLURM_TEST_HOME=$IT_BASE/jobs/$SLURM_TEST_USER
+    mkdir -p "$IT_BASE/jobs"
+    chmod 0755 "$IT_BASE/jobs"
+    useradd --no-log-init --no-create-home --home-dir "$SLURM_TEST_HOME" --shell /bin/sh --user-group \
+        "$SLURM_TEST_USER" >/dev/null || it_fail "cannot create the test user $SLURM_TEST_USER"
+    mkdir -p "$SLURM_TEST_HOME"
+    chown "$SLURM_TEST_USER:$SLURM_TEST_USER" "$SLURM_TEST_HOME"
+    SLURM_TEST_UID=$(id -u "$SLURM_TEST_USER")
+}
+
+# The daemons go first (their jobs may hold files on the trees), then lib.sh's cleanup.
+slurm_on_exit() {
+    local rc=$?
+    slurm_stop_daemons
+    (exit $rc)
+    it_on_exit
+}
+
+# it_main, then this suite's EXIT trap around lib.sh's.
+slurm_main() {
+    it_main "$@"
+    trap slurm_on_exit EXIT
+}
+
+# slurm_config ENV:PATH...: it_config with the binds a job needs -- /dev, /proc, and
+# $IT_BASE/jobs at the same path (the submit directory and output files of the
+# jobs), SLURM_CFG_BIND_EXTRA more -- and the config bound over the path the plugin
+# reads (CHOS_CONFIG_PATH, fixed at build time).
+slurm_config() {
+    CONFIG_PATH=$(sed -n 's/^#define CHOS_CONFIG_PATH "\(.*\)"$/\1/p' "$CHOS_BUILD_DIR/chos_build_config.hpp")
+    [ -n "$CONFIG_PATH" ] || it_fail "no CHOS_CONFIG_PATH in $CHOS_BUILD_DIR/chos_build_config.hpp"
+    mkdir -p "$IT_BASE/jobs"
+    chmod 0755 "$IT_BASE/jobs"
+    IT_CFG_BIND="/dev
+/proc
+{ source: $IT_BASE/jobs, target: $IT_BASE/jobs }${SLURM_CFG_BIND_EXTRA:+
+$SLURM_CFG_BIND_EXTRA}"
+    it_config "$@"
+    it_bind_config
+}
+
+# Start munged, slurmctld and slurmd with everything under $IT_BASE/slurm and wait
+# until the node is idle. Knobs: SLURM_PROCTRACK (default proctrack/linuxproc),
+# SLURM_TASK_PLUGIN (task/none), SLURM_PLUGIN_ARGS (appended to the plugstack line),
+# SLURM_CONF_EXTRA (raw lines for slurm.conf), SLURM_SELECT_PARAMS (CR_CPU),
+# SLURM_NODE_EXTRA ("RealMemory=N " ...), SLURM_CGROUP_CONF (cgroup.conf's content).
+slurm_start() {
+    local S=$IT_BASE/slurm host node=chosnode ctld_port slurmd_port
+    host=$(hostname -s)
+    mkdir -p "$S"/{munge,state,spool,log,run}
+    chmod 0755 "$S" "$S/munge"
+    chmod 0700 "$S"/{state,spool}
+
+    # munge: its own key and socket; the key only readable by root (munged's user).
+    mungekey --create --keyfile="$S/munge/munge.key" >/dev/null 2>&1 ||
+        dd if=/dev/urandom of="$S/munge/munge.key" bs=1024 count=1 status=none
+    chmod 0400 "$S/munge/munge.key"
+    SLURM_MUNGE_SOCKET=$S/munge/munge.socket
+    "$SLURM_SBIN/munged" --force --key-file="$S/munge/munge.key" --socket="$SLURM_MUNGE_SOCKET" \
+        --pid-file="$S/run/munged.pid" --log-file="$S/log/munged.log" --seed-file="$S/munge/seed" \
+        >"$S/log/munged.out" 2>&1 || it_fail "munged did not start: $(cat "$S/log/munged.out" "$S/log/munged.log" 2>/dev/null | tail -3)"
+    wait_for 10 test -S "$SLURM_MUNGE_SOCKET" || it_fail "munged made no socket"
+
+    ctld_port=$(slurm_free_port) && slurmd_port=$(slurm_free_port) || it_fail "no free port"
+    [ "$ctld_port" != "$slurmd_port" ] || slurmd_port=$((slurmd_port + 1))
+    SLURM_CONF=$S/slurm.conf
+    export SLURM_CONF
+    cat > "$S/plugstack.conf" <<EOF
+required $CHOS_SPANK ${SLURM_PLUGIN_ARGS:-}
+EOF
+    cat > "$SLURM_CONF" <<EOF
+# written by tests/slurm/lib_slurm.sh for $IT_NAME
+ClusterName=chostest
+SlurmctldHost=$host(127.0.0.1)
+SlurmUser=root
+SlurmdUser=root
+SlurmctldPort=$ctld_port
+SlurmdPort=$slurmd_port
+AuthType=auth/munge
+CredType=cred/munge
+AuthInfo=socket=$SLURM_MUNGE_SOCKET
+StateSaveLocation=$S/state
+SlurmdSpoolDir=$S/spool
+SlurmctldPidFile=$S/run/slurmctld.pid
+SlurmdPidFile=$S/run/slurmd.pid
+SlurmctldLogFile=$S/log/slurmctld.log
+SlurmdLogFile=$S/log/slurmd.log
+SlurmctldDebug=info
+SlurmdDebug=info
+PlugStackConfig=$S/plugstack.conf
+ProctrackType=${SLURM_PROCTRACK:-proctrack/linuxproc}
+TaskPlugin=${SLURM_TASK_PLUGIN:-task/none}
+SchedulerType=sched/builtin
+SelectType=select/cons_tres
+SelectTypeParameters=${SLURM_SELECT_PARAMS:-CR_CPU}
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/none
+JobAcctGatherType=jobacct_gather/none
+MpiDefault=none
+ReturnToService=2
+SlurmdTimeout=30
+InactiveLimit=0
+KillWait=2
+MailProg=/bin/true
+${SLURM_CONF_EXTRA:-}
+NodeName=$node NodeHostname=$host NodeAddr=127.0.0.1 CPUs=2 ${SLURM_NODE_EXTRA:-}State=UNKNOWN
+PartitionName=chos Nodes=$node Default=YES MaxTime=INFINITE State=UP
+EOF
+    if [ -n "${SLURM_CGROUP_CONF:-}" ]; then
+        printf '%s\n' "$SLURM_CGROUP_CONF" > "$S/cgroup.conf"
+        chmod 0644 "$S/cgroup.conf"
+    fi
+    chmod 0644 "$SLURM_CONF" "$S/plugstack.conf"
+
+    "$SLURM_SBIN/slurmctld" -i -f "$SLURM_CONF" >"$S/log/slurmctld.out" 2>&1 ||
+        it_fail "slurmctld did not start: $(tail -3 "$S/log/slurmctld.log" "$S/log/slurmctld.out" 2>/dev/null)"
+    "$SLURM_SBIN/slurmd" -N "$node" -f "$SLURM_CONF" >"$S/log/slurmd.out" 2>&1 ||
+        it_fail "slurmd did not start: $(tail -3 "$S/log/slurmd.log" "$S/log/slurmd.out" 2>/dev/null)"
+    slurm_node_idle() { sinfo -h -N -o '%T' 2>/dev/null | grep -qx idle; }
+    wait_for 30 slurm_node_idle ||
+        it_fail "the node is not idle: $(sinfo -h -N -o '%T %E' 2>&1); $(tail -3 "$S/log/slurmd.log" 2>/dev/null)"
+}
+
+slurm_pids() { # the daemons' pids, from their pid files
+    local f
+    for f in "$IT_BASE"/slurm/run/{slurmd,slurmctld,munged}.pid; do
+        [ -f "$f" ] && cat "$f"
+    done
+}
+
+# Stop the daemons (slurmd first; slurmstepd's of running jobs go with the namespace).
+slurm_stop_daemons() {
+    local p i
+    for p in $(slurm_pids); do
+        kill -TERM "$p" 2>/dev/null
+        for i in $(seq 1 100); do it_pid_alive "$p" || break; sleep 0.05; done
+        kill -KILL "$p" 2>/dev/null
+    done
+    # every slurmstepd or job left in our pid namespace
+    for p in $(it_ns_pids chos-linkfs); do
+        case "$(cat "/proc/$p/comm" 2>/dev/null)" in
+        slurmstepd|slurmd|slurmctld|munged) kill -KILL "$p" 2>/dev/null ;;
+        esac
+    done
+    return 0
+}
+
+# The success path: daemons stopped, then lib.sh's it_done (CHOS stopped the normal
+# way, nothing left). Spool, state, config and the user go with the namespace.
+slurm_done() {
+    slurm_stop_daemons
+    local left
+    left=$(for p in $(it_ns_pids chos-linkfs); do cat "/proc/$p/comm" 2>/dev/null; done |
+           grep -Ex 'slurmstepd|slurmd|slurmctld|munged' | head -n 1)
+    [ -z "$left" ] || it_fail "a Slurm daemon outlived slurm_stop_daemons: $left"
+    it_done
+}
+
+# as_user CMD...: CMD as the test user (its own uid, gid and groups; HOME set).
+as_user() {
+    setpriv --reuid="$SLURM_TEST_UID" --regid="$(id -g "$SLURM_TEST_USER")" --init-groups \
+        env HOME="$SLURM_TEST_HOME" USER="$SLURM_TEST_USER" LOGNAME="$SLURM_TEST_USER" "$@"
+}
+
+# wait_job JOBID [SECONDS]: until the job has left the queue.
+wait_job() {
+    local id=$1 deadline=$((SECONDS + ${2:-60}))
+    while [ -n "$(squeue -h -j "$id" -o %i 2>/dev/null)" ]; do
+        [ $SECONDS -gt $deadline ] && return 1
+        sleep 0.2
+    done
+    return 0
+}
+
+slurm_logs() { # for failure messages
+    tail -n 20 "$IT_BASE/slurm/log/slurmd.log" 2>/dev/null
+}
