@@ -530,7 +530,8 @@ make_tree() { # DIR NAME
 # Knobs (set before calling): IT_DEFAULT, IT_CFG_BIND (YAML list items, one per
 # line), IT_CFG_SHARED (YAML flow list), IT_CFG_EXTRA (raw YAML appended),
 # IT_CFG_FILE (write there instead of $CFG), IT_CFG_RUN_DIR, IT_CFG_TREE, IT_CFG_REGMNT,
-# IT_CFG_REG (registry name), IT_CFG_LOCAL (true|false), IT_CFG_OS_DIRS (YAML flow list).
+# IT_CFG_REG (registry name), IT_CFG_REGTYPE (cgroup1|cgroup2|auto), IT_CFG_LOCAL (true|false),
+# IT_CFG_OS_DIRS (YAML flow list).
 it_config() {
     local file=${IT_CFG_FILE:-$CFG} spec name path first=""
     {
@@ -541,7 +542,7 @@ it_config() {
         echo "run_dir: ${IT_CFG_RUN_DIR:-$RUN}"
         echo "local: ${IT_CFG_LOCAL:-true}"
         echo "registry:"
-        echo "  type: cgroup1"
+        echo "  type: ${IT_CFG_REGTYPE:-cgroup1}"
         echo "  name: ${IT_CFG_REG:-$IT_REG}"
         echo "  mount: ${IT_CFG_REGMNT:-$REGMNT}"
         echo "os_dirs: ${IT_CFG_OS_DIRS:-[bin, etc, lib, sbin, usr]}"
