@@ -12,6 +12,7 @@
 // callers are rate-limited per uid (log.hpp).
 #include "fuse-linkfs/daemonize.hpp"
 #include "fuse-linkfs/fuse_mount.hpp"
+#include "fuse-linkfs/leaf_collector.hpp"
 #include "fuse-linkfs/link_cache.hpp"
 #include "fuse-linkfs/link_resolver.hpp"
 #include "fuse-linkfs/linkfs_ops.hpp"
@@ -160,6 +161,8 @@ int main(int argc, char** argv)
     };
 
     const std::string registry_text = describe(*registry);
+    const bool collect_leaves = registry->type() == config::RegistryType::cgroup2;
+    const registry::Registry collector_registry = *registry;
     LinkResolver resolver(std::move(*registry), std::move(*cache));
     LinkfsContext context{&resolver, std::time(nullptr)};
 
@@ -197,6 +200,10 @@ int main(int argc, char** argv)
         log::use_syslog();
         daemon->ready();
     }
+    // cgroup2: empty registration leaves go every minute (HACKING.md "Registry").
+    std::optional<LeafCollector> collector;
+    if (collect_leaves)
+        collector.emplace(collector_registry, std::chrono::seconds(60));
     notify("READY=1");
     log::notice("serving %s/link (%s, pid %d)%s", mount_point.c_str(), registry_text.c_str(),
                 static_cast<int>(::getpid()), mount->replaced_dead_mount() ? "; replaced a dead mount" : "");

@@ -5,7 +5,8 @@
 # cgroup; the link answers per process from it (P1), children inherit it (P2), nobody
 # cannot write it (P3); a switch from inside moves to the sibling leaf (not a nested
 # one); a look-alike leaf the user could make is not a registration; empty leaves are
-# collected by reload and stop, so nothing is left in the machine's cgroup2 tree.
+# collected by reload and stop, and by chos-linkfs every minute in between, so nothing
+# is left in the machine's cgroup2 tree.
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 
@@ -67,5 +68,14 @@ out=$(chos_setup reload 2>&1) || it_fail "reload with a busy leaf: $out"
 [ -d "$REGMNT$(leaf_of a)" ] || it_fail "reload removed a leaf that holds a process"
 it_kill_test_processes
 wait_for 5 test -z "$(cat "$REGMNT$(leaf_of a)/cgroup.procs" 2>/dev/null)" || it_fail "leaf a still populated"
+
+# Between reloads, chos-linkfs removes empty leaves every minute (leaf_collector.hpp):
+# the leaf of a finished launch is gone without any admin command.
+start_ts=$SECONDS
+chos_run -o b -- true || it_fail "launch in b"
+[ -d "$REGMNT$(leaf_of b)" ] || it_fail "no leaf b after a launch in b"
+wait_for 75 test ! -e "$REGMNT$(leaf_of b)" || it_fail "chos-linkfs did not collect the empty leaf b within 75 s"
+it_say "the empty leaf was collected by chos-linkfs after $((SECONDS - start_ts)) s"
+it_pid_alive "$DAEMON" || it_fail "chos-linkfs died"
 
 it_done
