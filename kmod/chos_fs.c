@@ -143,28 +143,41 @@ static int chos_valid_open(struct inode *inode, struct file *file)
 	return single_open(file, chos_valid_seq_show, NULL);
 }
 
-/* The whole list in one write from offset 0 (chos-setup writes it so). */
-static ssize_t chos_valid_write(struct file *file, const char __user *ubuf,
-				size_t len, loff_t *ppos)
+/*
+ * A root-only file written whole, in one write from offset 0 (as chos-setup does):
+ * at most @max bytes (else @too_long), handed to @apply.
+ */
+static ssize_t chos_admin_write(struct file *file, const char __user *ubuf,
+				size_t len, loff_t *ppos, size_t max,
+				bool allow_empty, int too_long,
+				int (*apply)(const char *text, size_t len))
 {
 	char *buf;
 	int err;
 
 	if (!chos_may_write(file))
 		return -EPERM;
-	if (*ppos != 0)
+	if (*ppos != 0 || (len == 0 && !allow_empty))
 		return -EINVAL;
-	if (len > CHOS_VALID_MAX_BYTES)
-		return -E2BIG;
+	if (len > max)
+		return too_long;
 	buf = vmemdup_user(ubuf, len);
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);
-	err = chos_valid_replace(buf, len);
+	err = apply(buf, len);
 	kvfree(buf);
 	if (err)
 		return err;
 	*ppos = len;
 	return len;
+}
+
+/* The whole list of allowed targets. */
+static ssize_t chos_valid_write(struct file *file, const char __user *ubuf,
+				size_t len, loff_t *ppos)
+{
+	return chos_admin_write(file, ubuf, len, ppos, CHOS_VALID_MAX_BYTES,
+				true, -E2BIG, chos_valid_replace);
 }
 
 static const struct file_operations chos_valid_fops = {
@@ -183,28 +196,12 @@ static int chos_tree_open(struct inode *inode, struct file *file)
 	return single_open(file, chos_tree_seq_show, NULL);
 }
 
-/* One write of the tree's path from offset 0; "\n" alone forgets it. */
+/* The tree's path; "\n" alone forgets it. */
 static ssize_t chos_tree_write(struct file *file, const char __user *ubuf,
 			       size_t len, loff_t *ppos)
 {
-	char *buf;
-	int err;
-
-	if (!chos_may_write(file))
-		return -EPERM;
-	if (*ppos != 0 || len == 0)
-		return -EINVAL;
-	if (len > CHOS_TARGET_MAX)
-		return -ENAMETOOLONG;
-	buf = memdup_user(ubuf, len);
-	if (IS_ERR(buf))
-		return PTR_ERR(buf);
-	err = chos_tree_set(buf, len);
-	kfree(buf);
-	if (err)
-		return err;
-	*ppos = len;
-	return len;
+	return chos_admin_write(file, ubuf, len, ppos, CHOS_TARGET_MAX,
+				false, -ENAMETOOLONG, chos_tree_set);
 }
 
 static const struct file_operations chos_tree_fops = {
