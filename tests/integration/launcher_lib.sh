@@ -34,31 +34,8 @@ lt_user() { # NAME
 # instance) with /dev/log a datagram listener appending every line to $LT_SYSLOG.
 # Call before it_start (chos-setup binds /dev into the tree).
 lt_private_dev() {
-    local d=$IT_BASE/dev
-    mkdir -p "$d"
-    mount -t tmpfs -o mode=0755,size=16m lt-dev "$d" || it_fail "cannot mount the test's /dev"
-    mknod -m 0666 "$d/null" c 1 3 && mknod -m 0666 "$d/zero" c 1 5 && mknod -m 0666 "$d/full" c 1 7 &&
-        mknod -m 0666 "$d/random" c 1 8 && mknod -m 0666 "$d/urandom" c 1 9 &&
-        mknod -m 0666 "$d/tty" c 5 0 && mknod -m 0600 "$d/fuse" c 10 229 || it_fail "mknod in the test's /dev"
-    mkdir -m 0755 "$d/pts" && mkdir -m 1777 "$d/shm"
-    ln -s pts/ptmx "$d/ptmx"; ln -s /proc/self/fd "$d/fd"
-    ln -s /proc/self/fd/0 "$d/stdin"; ln -s /proc/self/fd/1 "$d/stdout"; ln -s /proc/self/fd/2 "$d/stderr"
-    mount --move "$d" /dev || it_fail "cannot move the test's /dev over /dev"
-    mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5 devpts /dev/pts ||
-        it_fail "cannot mount a devpts instance"
     LT_SYSLOG=$IT_BASE/logs/syslog.log
-    : > "$LT_SYSLOG"
-    python3 -c '
-import os, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind("/dev/log")
-os.chmod("/dev/log", 0o666)
-with open(sys.argv[1], "ab", buffering=0) as out:
-    while True:
-        out.write(s.recv(65536).rstrip(b"\n") + b"\n")
-' "$LT_SYSLOG" > "$IT_BASE/logs/syslog-listener.log" 2>&1 &
-    IT_PIDS+=($!)
-    wait_for 10 test -S /dev/log || it_fail "the syslog listener did not start"
+    it_private_dev "$LT_SYSLOG"
 }
 
 # The pids registered in any environment of the registry (one per line, none: empty).

@@ -461,6 +461,37 @@ it_start() {
     DAEMON=$(it_daemon_pid) || it_fail "no live chos-linkfs pid in $RUN/linkfs.pid after start"
 }
 
+# ------------------------------------------------------------ a private /dev
+
+# it_private_dev LOG: this namespace gets its own /dev (a tmpfs with the usual nodes, a
+# new devpts instance for ptys) and /dev/log a listener of the test's that appends
+# every syslog line to LOG -- the machine's /dev and syslog are never touched.
+it_private_dev() { # LOG
+    local log=$1 d=$IT_BASE/dev
+    mkdir -p "$d" && mount -t tmpfs -o mode=0755,size=16m it-dev "$d" || it_fail "cannot mount the test's /dev"
+    mknod -m 0666 "$d/null" c 1 3 && mknod -m 0666 "$d/zero" c 1 5 && mknod -m 0666 "$d/full" c 1 7 &&
+        mknod -m 0666 "$d/random" c 1 8 && mknod -m 0666 "$d/urandom" c 1 9 &&
+        mknod -m 0666 "$d/tty" c 5 0 && mknod -m 0600 "$d/fuse" c 10 229 || it_fail "mknod in the test's /dev"
+    mkdir -m 0755 "$d/pts" && mkdir -m 1777 "$d/shm"
+    ln -s pts/ptmx "$d/ptmx"; ln -s /proc/self/fd "$d/fd"
+    ln -s /proc/self/fd/0 "$d/stdin"; ln -s /proc/self/fd/1 "$d/stdout"; ln -s /proc/self/fd/2 "$d/stderr"
+    mount --move "$d" /dev || it_fail "cannot move the test's /dev over /dev"
+    mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5 devpts /dev/pts ||
+        it_fail "cannot mount a devpts instance"
+    : > "$log"
+    python3 -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("/dev/log")
+os.chmod("/dev/log", 0o666)
+with open(sys.argv[1], "ab", buffering=0) as out:
+    while True:
+        out.write(s.recv(65536).rstrip(b"\n") + b"\n")
+' "$log" > "$IT_BASE/logs/syslog-listener.log" 2>&1 &
+    IT_PIDS+=($!)
+    wait_for 10 test -S /dev/log || it_fail "the syslog listener did not start"
+}
+
 # ------------------------------------------------------------ the launcher
 
 # it_launchers: setuid-root copies of the chos and chos-run under test in $BIN (the
