@@ -20,7 +20,8 @@ std::string_view to_string(ChoiceSource source)
 std::string Refusal::message() const
 {
     const std::string quoted = "'" + quote_for_message(name) + "'";
-    const std::string from = " (from " + std::string(to_string(source)) + ")";
+    const std::string from =
+        " (from " + (source == ChoiceSource::option ? option_name : std::string(to_string(source))) + ")";
     switch (kind) {
     case RefusalKind::invalid_name:
         return "invalid environment name: " + quoted + from +
@@ -99,6 +100,8 @@ std::expected<Choice, Refusal> choose(const Config& config, const User& user, co
 
     if (name) {
         auto choice = resolve(config, user, *name, source, groups);
+        if (!choice)
+            choice.error().option_name = request.option_name;
         // An explicit -o/--chos is never second-guessed; a stale $CHOS or ~/.chos may
         // fall back when the site says so (fail_to_default, for logins and jobs).
         if (choice || source == ChoiceSource::option || !request.fall_back_to_default)

@@ -31,6 +31,7 @@ struct Request {
     std::optional<std::string> variable;  // $CHOS
     std::optional<std::string> user_file; // the whole text of ~/.chos (first line is used)
     bool fall_back_to_default = false;    // fail_to_default for login/batch
+    std::string option_name = "-o";       // how messages name the option ("--chos" for Slurm)
 };
 
 struct Choice {
@@ -51,6 +52,7 @@ struct Refusal {
     RefusalKind kind;
     ChoiceSource source = ChoiceSource::config_default;
     std::string name; // as requested (may be hostile: quote before printing)
+    std::string option_name = "-o"; // how the entry point spells the option
 
     // One line without the "chos: " prefix, e.g.
     // "environment 'x' is not allowed for user 'alice' (see 'chos --list')".

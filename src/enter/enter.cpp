@@ -95,6 +95,7 @@ Result<const config::Environment*> choose_environment(const EnterRequest& reques
 {
     config::Request choice_request;
     choice_request.option = request.option;
+    choice_request.option_name = request.option_name;
     choice_request.variable = caller_variable(request.caller_env, "CHOS");
     choice_request.fall_back_to_default = request.entry != EntryPoint::launcher &&
                                           request.fail_to_default.value_or(config.fail_to_default);

@@ -44,6 +44,7 @@ struct EnterReport {
 struct EnterRequest {
     EntryPoint entry = EntryPoint::launcher;
     std::optional<std::string> option;      // -o NAME / --chos=NAME
+    std::string option_name = "-o";         // how messages name it ("--chos" for SPANK)
     // Login/batch: does an invalid $CHOS or ~/.chos fall back to the default? Empty: the
     // config's fail_to_default. The launcher never falls back (it reports the error).
     std::optional<bool> fail_to_default;

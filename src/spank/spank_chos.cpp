@@ -59,15 +59,6 @@ void report_error(const std::string& line) noexcept
     slurm_error("chos: %s", line.c_str());
 }
 
-// The library names the command-line source as chos-run spells it ("-o").
-std::string for_slurm_users(std::string line)
-{
-    const std::string launcher_option = "(from -o)";
-    if (auto at = line.find(launcher_option); at != std::string::npos)
-        line.replace(at, launcher_option.size(), "(from --chos)");
-    return line;
-}
-
 int on_option(int /*val*/, const char* optarg, int /*remote*/) noexcept
 {
     try {
@@ -213,6 +204,7 @@ chos::Result<> enter_task(spank_t sp, const chos::spank::PluginArgs& args)
     request.user = uid;
     request.exec = false;
     request.option = g_option;
+    request.option_name = "--chos";
     request.caller_env = caller_env.data();
     request.fail_to_default = args.fail_to_default;
     request.user_file = args.user_file;
@@ -221,7 +213,7 @@ chos::Result<> enter_task(spank_t sp, const chos::spank::PluginArgs& args)
     chos::enter::EnterReport report;
     auto entered = chos::enter::enter(request, report);
     if (!entered) {
-        audit(LOG_NOTICE, uid, job, step, report.environment, "refused: " + for_slurm_users(entered.error().str()));
+        audit(LOG_NOTICE, uid, job, step, report.environment, "refused: " + entered.error().str());
         return std::unexpected(entered.error());
     }
     g_entered = true;
@@ -274,7 +266,7 @@ CHOS_EXPORT int slurm_spank_task_init_privileged(spank_t sp, int ac, char** av)
         }
         if (auto entered = enter_task(sp, parsed.args); !entered) {
             // The task exits here: it never runs, in this environment or another.
-            report_error(for_slurm_users(entered.error().str()));
+            report_error(entered.error().str());
             return spank_fail;
         }
         return spank_ok;

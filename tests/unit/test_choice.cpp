@@ -97,10 +97,13 @@ TEST_CASE("fail_to_default: a stale $CHOS or ~/.chos falls back, -o never does")
           "refused: unknown environment: 'gone' (from $CHOS) (see 'chos --list')");
 }
 
-TEST_CASE("first_line")
+TEST_CASE("a refusal names the option the way the entry point spells it")
 {
-    CHECK(first_line("bullseye\ntrixie") == "bullseye");
-    CHECK(first_line("\tbullseye \r\n") == "bullseye");
-    CHECK_FALSE(first_line("   \nbullseye"));
-    CHECK_FALSE(first_line(""));
+    CHECK(chosen(config, alice, {"nope", std::nullopt, std::nullopt, false, "--chos"}) ==
+          "refused: unknown environment: 'nope' (from --chos) (see 'chos --list')");
+    CHECK(chosen(config, bob, {"trixie", std::nullopt, std::nullopt, false, "--chos"}) ==
+          "refused: environment not allowed: 'trixie' (from --chos): not open to this user (see 'chos --list')");
+    // Only the option is renamed: $CHOS and ~/.chos keep their names.
+    CHECK(chosen(config, alice, {std::nullopt, "nope", std::nullopt, false, "--chos"}) ==
+          "refused: unknown environment: 'nope' (from $CHOS) (see 'chos --list')");
 }
