@@ -954,6 +954,10 @@ Result<std::size_t> Registry::collect_empty_leaves() const
 
 Result<> Registry::teardown() const
 {
+    // A mount point swapped for a symlink (class C) is an error, never "not mounted
+    // here": the registry may still be mounted where the real directory went.
+    if (auto dir = open_dir(mount_); !dir && dir.error().err != ENOENT)
+        return std::unexpected(dir.error());
     auto mounts = read_mounts();
     if (!mounts)
         return std::unexpected(mounts.error());
@@ -981,7 +985,7 @@ Result<> Registry::teardown() const
         // A named hierarchy with child cgroups outlives its mounts: unmount only
         // once they are gone, so a later start finds a clean state.
         if (!busy.empty())
-            return error("environments still in use", mount_, "busy: " + join_names(busy));
+            return std::unexpected(Error{"environments still in use", mount_, EBUSY, "busy: " + join_names(busy)});
     } else {
         auto collected = collect_empty_leaves();
         if (!collected)
@@ -997,8 +1001,8 @@ Result<> Registry::teardown() const
         if (auto ok = walk_leaves(root->get(), cgroup2_root_, 0, note); !ok)
             return ok;
         if (populated != 0)
-            return error("environments still in use", cgroup2_root_,
-                         std::to_string(populated) + " registration leaves still hold processes");
+            return std::unexpected(Error{"environments still in use", cgroup2_root_, EBUSY,
+                                         std::to_string(populated) + " registration leaves still hold processes"});
         if (top == nullptr || !is_cgroup2_root(*top))
             return {};
     }

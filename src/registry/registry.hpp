@@ -61,6 +61,7 @@ public:
     // Number of processes registered in env (cgroup.procs lines).
     [[nodiscard]] Result<std::size_t> count(const std::string& environment) const;
     // Remove every environment cgroup and unmount the hierarchy (chos-setup stop).
+    // err EBUSY: only because processes are still registered.
     [[nodiscard]] Result<> teardown() const;
     // cgroup2: remove every empty root-owned chos-<env> leaf of the cgroup2 tree
     // (rmdir is refused by the kernel while a leaf holds a process, so there is no

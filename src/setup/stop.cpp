@@ -4,7 +4,9 @@
 #include "setup/kmod.hpp"
 #include "setup/support.hpp"
 
+#include <cerrno>
 #include <iostream>
+#include <sys/stat.h>
 #include <utility>
 
 namespace chos::setup {
@@ -44,6 +46,17 @@ Result<Busy> busy_environments(const config::Config& config, const Tree& tree)
     return busy;
 }
 
+// The registry's mount point swapped for a symlink (class C): the registry may still
+// be mounted where the real directory went. An error, never "nothing mounted here".
+Result<> registry_path_not_swapped(const config::Config& config)
+{
+    struct stat st {};
+    if (::lstat(config.registry.mount.c_str(), &st) == 0 && S_ISLNK(st.st_mode))
+        return error("refusing registry mount point", config.registry.mount,
+                     "is a symbolic link (the registry may be mounted where the directory went)");
+    return {};
+}
+
 } // namespace
 
 int stop(const config::Config& config, const Options& options)
@@ -57,6 +70,10 @@ int stop(const config::Config& config, const Options& options)
     if (!*found) {
         // A stop --force under registered processes leaves the registry mounted
         // (its cgroups cannot go while they hold processes): finish that now.
+        if (auto ok = registry_path_not_swapped(config); !ok) {
+            print_error(ok.error());
+            return 1;
+        }
         auto mounted = mounted_at(config.registry.mount);
         if (mounted && *mounted) {
             auto registry = registry::Registry::open(config);
@@ -132,7 +149,7 @@ int stop(const config::Config& config, const Options& options)
     auto registry = registry::Registry::open(config);
     Result<> teardown = registry ? registry->teardown() : Result<>(std::unexpected(registry.error()));
     if (!teardown) {
-        if (options.force) {
+        if (options.force && teardown.error().err == EBUSY) {
             print_warning(teardown.error().str() + " (left mounted: processes are still registered)");
             return 0;
         }

@@ -125,6 +125,11 @@ for i in $(seq 1 40); do
     out=$(timeout -s KILL 60 "$CHOS_SETUP" --config "$CFG" "${IT_SETUP_FLAGS[@]}" stop --force 2>&1); rc=$?
     [ $rc = 137 ] && it_fail "chos-setup stop hung (iteration $i)"
     echo "stop $i: exit $rc: $out" >> "$IT_BASE/logs/race.log"
+    # A stop that says it succeeded took the registry down: a mount point it found
+    # swapped for a symlink is an error, never "nothing mounted here".
+    if [ $rc = 0 ] && grep " - cgroup " /proc/self/mountinfo | grep -q "name=$IT_REG\b"; then
+        it_fail "stop exited 0 but the registry is still mounted (iteration $i): $(grep "name=$IT_REG" /proc/self/mountinfo | cut -d' ' -f5 | sed "s|$IT_BASE|BASE|g"); stop said: $(echo "$out" | sed "s|$IT_BASE|BASE|g" | tr '\n' ' ')"
+    fi
     check_nothing_outside "stop under RENAME_EXCHANGE, iteration $i (exit $rc: $(echo "$out" | head -n 1 | sed "s|$IT_BASE|BASE|g"))" "$c/chos" "$c/cgroup" "$c/chos.evil" "$c/cgroup.evil"
 done
 kill "${swappers[@]}" 2>/dev/null; wait "${swappers[@]}" 2>/dev/null
