@@ -62,13 +62,15 @@ Result<> check_linkfs_alive(const config::Config& config)
     auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), pid);
     if (ec != std::errc() || end != digits.data() + digits.size() || pid <= 0)
         return error(not_running, "", "");
+    // One read: "pid (comm) S ...": the name between the first '(' and the last ')',
+    // the state right after.
     auto stat = read_small("/proc/" + std::to_string(pid) + "/stat");
-    auto comm = read_small("/proc/" + std::to_string(pid) + "/comm", 64);
-    if (!stat || !comm || *comm != "chos-linkfs\n")
+    if (!stat)
         return error(not_running, "", "");
-    // "pid (comm) S ...": the state follows the last ')'.
-    auto close = stat->rfind(')');
-    if (close == std::string::npos || close + 2 >= stat->size())
+    const auto open = stat->find('(');
+    const auto close = stat->rfind(')');
+    if (open == std::string::npos || close == std::string::npos || close < open || close + 2 >= stat->size() ||
+        std::string_view(*stat).substr(open + 1, close - open - 1) != "chos-linkfs")
         return error(not_running, "", "");
     char state = (*stat)[close + 2];
     if (state == 'T' || state == 't' || state == 'Z' || state == 'X')
