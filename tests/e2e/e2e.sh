@@ -25,6 +25,9 @@ e2e_uid() { # USER
     return 1
 }
 
+# Where e2e_setup extracts the trees (known before it runs: configs may name them).
+TREES=$IT_BASE/trees/real
+
 # The configuration path compiled into the launcher (-Dconfig_path).
 e2e_config_path() {
     sed -n 's/^#define CHOS_CONFIG_PATH "\(.*\)"$/\1/p' "$CHOS_BUILD_DIR/chos_build_config.hpp"
@@ -41,7 +44,6 @@ e2e_setup() { # [SUITE...]
     done
 
     # The trees: their own tmpfs (they are big), extracted from the cache.
-    TREES=$IT_BASE/trees/real
     mkdir -p "$TREES"
     mount -t tmpfs -o mode=0755,size=3g chos-e2e-trees "$TREES" || it_fail "cannot mount a tmpfs on $TREES"
     IT_OWN_MOUNTS+=("$TREES")
@@ -98,6 +100,14 @@ e2e_start() {
     for p in chos chos-run; do
         [ -x "$TREE/.chos/bin/$p" ] || it_fail "chos-setup start did not bind $p into $TREE/.chos/bin"
     done
+}
+
+# e2e_start_all: the usual opening -- both trees, the host (bookworm, the default),
+# bullseye and trixie configured (plus E2E_EXTRA_ENVS), CHOS started.
+e2e_start_all() {
+    e2e_setup bullseye trixie
+    IT_DEFAULT=bookworm e2e_config bookworm:- bullseye:"$TREES/bullseye" trixie:"$TREES/trixie"
+    e2e_start
 }
 
 # as_user USER CMD...: CMD as USER, no supplementary groups, a login-like environment,

@@ -7,9 +7,7 @@ source "$(dirname "$0")/../integration/lib.sh"
 it_main "$@"
 source "$CHOS_SOURCE_DIR/tests/e2e/e2e.sh"
 
-e2e_setup bullseye trixie
-IT_DEFAULT=bookworm e2e_config bookworm:- bullseye:"$TREES/bullseye" trixie:"$TREES/trixie"
-e2e_start
+e2e_start_all
 
 src=/home/chos-alice/libc
 install -d -o 64101 -g 64101 "$src"

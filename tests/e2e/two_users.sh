@@ -6,9 +6,7 @@ source "$(dirname "$0")/../integration/lib.sh"
 it_main "$@"
 source "$CHOS_SOURCE_DIR/tests/e2e/e2e.sh"
 
-e2e_setup bullseye trixie
-IT_DEFAULT=bookworm e2e_config bookworm:- bullseye:"$TREES/bullseye" trixie:"$TREES/trixie"
-e2e_start
+e2e_start_all
 
 # each line: user, Debian version, the gcc of the environment, the libc the loader found
 loop='n=0; while [ ! -e /home/stop ]; do n=$((n+1));

@@ -6,10 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 
-make_tree "$IT_BASE/trees/a" a
-make_tree "$IT_BASE/trees/b" b
-it_config a:"$IT_BASE/trees/a" b:"$IT_BASE/trees/b"
-it_start
+it_start_with a b
 
 # 1. threads: 16 non-leader threads + the leader, in a and b at the same time, and
 # an unregistered one, 500 readlinks each.

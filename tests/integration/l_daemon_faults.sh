@@ -9,10 +9,7 @@
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 
-make_tree "$IT_BASE/trees/a" a
-make_tree "$IT_BASE/trees/b" b
-it_config a:"$IT_BASE/trees/a" b:"$IT_BASE/trees/b"
-it_start
+it_start_with a b
 nobody_chroot=(chroot --userspec=$IT_NOBODY:$IT_NOBODY --groups=$IT_NOBODY "$TREE")
 p99_limit_ms=${CHOS_IT_L_P99_MS:-50}
 

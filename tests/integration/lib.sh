@@ -557,6 +557,18 @@ make_tree() { # DIR NAME
     chmod 1777 "$dir/tmp"
 }
 
+# it_start_with NAME...: the common opening of a test -- one busybox tree per NAME
+# under $IT_BASE/trees (os-release NAME=<name>), a config listing them, CHOS started.
+it_start_with() {
+    local name specs=()
+    for name in "$@"; do
+        make_tree "$IT_BASE/trees/$name" "$name"
+        specs+=("$name:$IT_BASE/trees/$name")
+    done
+    it_config "${specs[@]}"
+    it_start
+}
+
 # it_config ENV:PATH...: write $CFG for these environments ("-" as PATH: the host, "/").
 # Knobs (set before calling): IT_DEFAULT, IT_CFG_BIND (YAML list items, one per
 # line), IT_CFG_SHARED (YAML flow list), IT_CFG_EXTRA (raw YAML appended),

@@ -4,10 +4,7 @@
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 
-make_tree "$IT_BASE/trees/a" a
-make_tree "$IT_BASE/trees/b" b
-it_config a:"$IT_BASE/trees/a" b:"$IT_BASE/trees/b"
-it_start
+it_start_with a b
 
 # fork: a child forked by the registered shell (not exec'd in its place).
 out=$(in_env a sh -c 'echo "shell $$"; "$0" whoami "$1"; true' "$TOOL" "$LINK")

@@ -7,10 +7,7 @@
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 
-make_tree "$IT_BASE/trees/a" a
-make_tree "$IT_BASE/trees/b" b
-it_config a:"$IT_BASE/trees/a" b:"$IT_BASE/trees/b"
-it_start
+it_start_with a b
 
 snapshot() { # the registry as root sees it: cgroups, and the release knobs
     (cd "$REGMNT" && find . -type d | sort

@@ -5,10 +5,7 @@
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 
-make_tree "$IT_BASE/trees/a" a
-make_tree "$IT_BASE/trees/b" b
-it_config a:"$IT_BASE/trees/a" b:"$IT_BASE/trees/b"
-it_start
+it_start_with a b
 
 measure() {
     "$TOOL" readlink "$LINK" >/dev/null # evictions happen at the next request

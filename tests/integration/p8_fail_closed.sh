@@ -11,10 +11,7 @@
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 
-make_tree "$IT_BASE/trees/a" a
-make_tree "$IT_BASE/trees/b" b
-it_config a:"$IT_BASE/trees/a" b:"$IT_BASE/trees/b"
-it_start
+it_start_with a b
 
 # 1. pid 0. The FUSE connection translates a caller's pid into the pid namespace of
 # whoever mounted it; callers outside that namespace come as pid 0. The second
@@ -52,24 +49,23 @@ umount "$fs2" 2>/dev/null
 
 # 2. pid reuse: a registered process (in a) reads the link (cached) and exits; a new
 # process gets the same pid and must get its own answer.
-out=$("$TOOL" reuse "$REGMNT" "$LINK" a 200 plain)
-it_say "$out"
-assert_match "pid reuse by an unregistered process" '^reuse plain iterations 200 reused [1-9][0-9]* not_reused [0-9]+ wrong 0 errors 0$' "$out"
-out=$("$TOOL" reuse "$REGMNT" "$LINK" a 100 plain b)
-it_say "$out"
-assert_match "pid reuse by a process registered in b" '^reuse plain iterations 100 reused [1-9][0-9]* not_reused [0-9]+ wrong 0 errors 0$' "$out"
+# reuse_case WHAT ENV N MODE [NEW-OWNER-ENV]: the tool's pid-reuse run, asserted: some
+# numbers were really reused and not one answer was another process's.
+reuse_case() {
+    local what=$1 env=$2 n=$3 mode=$4 out
+    shift 4
+    out=$("$TOOL" reuse "$REGMNT" "$LINK" "$env" "$n" "$mode" "$@")
+    it_say "$out"
+    assert_match "$what" "^reuse $mode iterations $n reused [1-9][0-9]* not_reused [0-9]+ wrong 0 errors 0\$" "$out"
+}
+reuse_case "pid reuse by an unregistered process" a 200 plain
+reuse_case "pid reuse by a process registered in b" a 100 plain b
 # a thread (not the leader) of a process in a reads the link and exits; a new
 # process gets the thread's number while the old process lives on
-out=$("$TOOL" reuse "$REGMNT" "$LINK" a 100 thread)
-it_say "$out"
-assert_match "tid reuse by an unregistered process" '^reuse thread iterations 100 reused [1-9][0-9]* not_reused [0-9]+ wrong 0 errors 0$' "$out"
+reuse_case "tid reuse by an unregistered process" a 100 thread
 # 3. a process that exits while its readlink is in flight; its number reused at once
-out=$("$TOOL" reuse "$REGMNT" "$LINK" a 200 midreq)
-it_say "$out"
-assert_match "pid reuse after an exit mid-request" '^reuse midreq iterations 200 reused [1-9][0-9]* not_reused [0-9]+ wrong 0 errors 0$' "$out"
-out=$("$TOOL" reuse "$REGMNT" "$LINK" b 100 midreq a)
-it_say "$out"
-assert_match "pid reuse after an exit mid-request, new owner in a" '^reuse midreq iterations 100 reused [1-9][0-9]* not_reused [0-9]+ wrong 0 errors 0$' "$out"
+reuse_case "pid reuse after an exit mid-request" a 200 midreq
+reuse_case "pid reuse after an exit mid-request, new owner in a" b 100 midreq a
 it_pid_alive "$DAEMON" || it_fail "chos-linkfs died"
 
 # 4. exec keeps the pid; the flush lookup makes the daemon forget the cached answer.
