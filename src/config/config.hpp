@@ -36,6 +36,8 @@ struct EnvironmentRules {
     std::optional<std::vector<std::string>> keep; // when set: only these survive
     std::vector<std::string> unset;
     std::map<std::string, std::string> set;
+
+    friend bool operator==(const EnvironmentRules&, const EnvironmentRules&) = default;
 };
 
 struct Environment {
@@ -50,6 +52,8 @@ struct Environment {
 
     [[nodiscard]] bool is_host() const { return path == "/"; }
     [[nodiscard]] bool restricted() const { return !users.empty() || !groups.empty(); }
+
+    friend bool operator==(const Environment&, const Environment&) = default;
 };
 
 struct BindMount {
@@ -58,12 +62,16 @@ struct BindMount {
     bool dev = false;        // device nodes usable (default only for /dev and below)
     bool optional = false;   // a missing source is skipped, not an error
     bool recursive = true;   // rbind (sub-mounts such as autofs homes appear)
+
+    friend bool operator==(const BindMount&, const BindMount&) = default;
 };
 
 struct RegistryConfig {
     RegistryType type = RegistryType::automatic;
     std::string name = "chos";                   // name=<name> of the v1 hierarchy
     std::string mount = "/sys/fs/cgroup/chos";   // where chos-setup mounts it
+
+    friend bool operator==(const RegistryConfig&, const RegistryConfig&) = default;
 };
 
 struct Config {
@@ -85,6 +93,9 @@ struct Config {
 
     [[nodiscard]] const Environment* find(std::string_view name) const;
     [[nodiscard]] const Environment* default_env() const { return find(default_environment); }
+
+    // Field by field (the configuration snapshot's round trip is tested with it).
+    friend bool operator==(const Config&, const Config&) = default;
 };
 
 // Default os_dirs when the key is absent (the top-level directories of a distribution).

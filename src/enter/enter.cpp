@@ -5,6 +5,7 @@
 #include "chos_build_config.hpp"
 #include "config/choice.hpp"
 #include "config/names.hpp"
+#include "config/snapshot.hpp"
 #include "config/yaml_config.hpp"
 #include "enter/steps.hpp"
 #include "registry/registry.hpp"
@@ -61,10 +62,10 @@ Result<> require_root()
 }
 
 // load_config() throws; the privileged path returns values.
-Result<config::Config> read_config()
+Result<config::Config> read_config(bool* from_snapshot = nullptr)
 {
     try {
-        return config::load_config(CHOS_CONFIG_PATH);
+        return config::load_config_via_snapshot(CHOS_CONFIG_PATH, {}, from_snapshot);
     } catch (const config::ConfigError& e) {
         std::string first = e.diagnostics().empty() ? e.what() : e.diagnostics().front().str();
         return error("invalid configuration", "", first);
@@ -140,7 +141,7 @@ Result<Entered> enter(const EnterRequest& request, EnterReport& report)
     Result<config::Config> config;
     {
         PhaseTimer t(report, Phase::config);
-        config = read_config();
+        config = read_config(&report.config_from_snapshot);
     }
     if (!config)
         return std::unexpected(config.error());

@@ -39,6 +39,7 @@ struct EnterReport {
     std::string user_file_note;             // why ~/.chos was treated as absent
     int exit_status = exit_launcher_failure; // for a failed enter()
     std::array<std::int64_t, static_cast<int>(Phase::count)> phase_ns{}; // per-phase time
+    bool config_from_snapshot = false;      // chos-setup's snapshot, not a parse
 };
 
 struct EnterRequest {

@@ -88,14 +88,25 @@ Result<> register_process(const config::Config& config, const config::Environmen
     auto registry = registry::Registry::open(config);
     if (!registry)
         return std::unexpected(registry.error());
-    if (auto entered = registry->enter(::getpid(), env.name); !entered)
+    const pid_t self = ::getpid();
+    // exec keeps the pid: the shell that exec'd us may be cached by chos-linkfs in
+    // its old environment. It caches registered callers only, and in a cgroup1
+    // registry nothing but CHOS moves a process: coming from the host, there is
+    // nothing to forget.
+    bool may_be_cached = true;
+    if (fuse && registry->type() == config::RegistryType::cgroup1) {
+        auto before = registry->membership(self);
+        may_be_cached = !before || before->registered;
+    }
+    if (auto entered = registry->enter(self, env.name); !entered)
         return entered;
     // The module answers from its own per-task link: a refused setlink is an
     // error, never a silent stay in the previous environment.
     if (!fuse)
         return registry::kmod::set_link(registry::kmod::target_for(config, env.name), config.tree);
-    // exec keeps the pid: the shell that exec'd us may be cached in its old
-    // environment. A lookup of "flush" drops our entry and answers ENOENT (HACKING.md).
+    if (!may_be_cached)
+        return {};
+    // A lookup of "flush" drops our entry and answers ENOENT (HACKING.md).
     const std::string flush = config.tree + "/.chos/fs/flush";
     if (::faccessat(AT_FDCWD, flush.c_str(), F_OK, 0) == 0)
         return error("cannot flush the link cache", flush, "it exists (is chos-linkfs mounted?)");

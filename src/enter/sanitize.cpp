@@ -40,15 +40,15 @@ Result<CallerState> sanitize(int argc)
     for (int sig = 1; sig < NSIG; ++sig) {
         if (sig == SIGKILL || sig == SIGSTOP)
             continue;
-        struct sigaction old {};
-        if (::sigaction(sig, nullptr, &old) != 0)
-            continue; // a realtime signal glibc reserves
-        if (old.sa_handler == SIG_IGN)
-            caller.ignored_signals.push_back(sig);
+        // One call sets the default and returns the caller's disposition.
         struct sigaction dfl {};
         dfl.sa_handler = SIG_DFL;
         ::sigemptyset(&dfl.sa_mask);
-        ::sigaction(sig, &dfl, nullptr);
+        struct sigaction old {};
+        if (::sigaction(sig, &dfl, &old) != 0)
+            continue; // a realtime signal glibc reserves
+        if (old.sa_handler == SIG_IGN)
+            caller.ignored_signals.push_back(sig);
     }
     sigset_t none;
     ::sigemptyset(&none);

@@ -5,9 +5,9 @@
 #include <cstdio>
 #include <fcntl.h>
 #include <grp.h>
+#include <memory>
 #include <pwd.h>
 #include <unistd.h>
-#include <vector>
 
 namespace chos::enter {
 
@@ -16,7 +16,14 @@ namespace {
 constexpr const char* getent_path = "/usr/bin/getent";
 constexpr std::size_t max_answer = 64 * 1024;
 constexpr int getent_timeout_ms = 5000;
+// Room for one entry (a group with many members can be long). Left uninitialised: only
+// the pages an entry uses are ever touched (a zeroed 64 KB cost 16 page faults).
 constexpr std::size_t entry_buffer = 64 * 1024;
+
+std::unique_ptr<char[]> entry_storage()
+{
+    return std::make_unique_for_overwrite<char[]>(entry_buffer);
+}
 
 struct File {
     explicit File(FILE* f) : f_(f) {}
@@ -38,10 +45,10 @@ std::optional<PasswdEntry> find_passwd(FILE* stream, uid_t uid)
 {
     if (!stream)
         return std::nullopt;
-    std::vector<char> buf(entry_buffer);
+    const auto buf = entry_storage();
     struct passwd pw {};
     struct passwd* found = nullptr;
-    while (::fgetpwent_r(stream, &pw, buf.data(), buf.size(), &found) == 0 && found) {
+    while (::fgetpwent_r(stream, &pw, buf.get(), entry_buffer, &found) == 0 && found) {
         if (pw.pw_uid == uid)
             return PasswdEntry{pw.pw_name ? pw.pw_name : "", pw.pw_gid, pw.pw_dir ? pw.pw_dir : "",
                                pw.pw_shell ? pw.pw_shell : ""};
@@ -53,10 +60,10 @@ std::optional<gid_t> find_group(FILE* stream, const std::string& name)
 {
     if (!stream)
         return std::nullopt;
-    std::vector<char> buf(entry_buffer);
+    const auto buf = entry_storage();
     struct group gr {};
     struct group* found = nullptr;
-    while (::fgetgrent_r(stream, &gr, buf.data(), buf.size(), &found) == 0 && found) {
+    while (::fgetgrent_r(stream, &gr, buf.get(), entry_buffer, &found) == 0 && found) {
         if (gr.gr_name && name == gr.gr_name)
             return gr.gr_gid;
     }
@@ -102,8 +109,8 @@ std::optional<PasswdEntry> nss_passwd(uid_t uid)
 {
     struct passwd pw {};
     struct passwd* found = nullptr;
-    std::vector<char> buf(entry_buffer);
-    if (::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr)
+    const auto buf = entry_storage();
+    if (::getpwuid_r(uid, &pw, buf.get(), entry_buffer, &found) != 0 || found == nullptr)
         return std::nullopt;
     return PasswdEntry{pw.pw_name ? pw.pw_name : "", pw.pw_gid, pw.pw_dir ? pw.pw_dir : "",
                        pw.pw_shell ? pw.pw_shell : ""};
@@ -113,8 +120,8 @@ std::optional<gid_t> nss_group(const std::string& name)
 {
     struct group gr {};
     struct group* found = nullptr;
-    std::vector<char> buf(entry_buffer);
-    if (::getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &found) != 0 || found == nullptr)
+    const auto buf = entry_storage();
+    if (::getgrnam_r(name.c_str(), &gr, buf.get(), entry_buffer, &found) != 0 || found == nullptr)
         return std::nullopt;
     return gr.gr_gid;
 }

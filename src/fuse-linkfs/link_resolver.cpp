@@ -64,7 +64,10 @@ Answer LinkResolver::resolve(pid_t pid) noexcept
         const std::uint32_t i = intern(*m);
         if (i == npos)
             return Answer{0, scratch_.c_str(), "uncached", {}};
-        const bool cacheable = pidfd && !has_exited(pidfd.get());
+        // Unregistered callers are not cached: a process that registers from the
+        // host (the launcher, PAM, SPANK) then needs no flush (HACKING.md), and host
+        // processes rarely look through the tree.
+        const bool cacheable = i != 0 && pidfd && !has_exited(pidfd.get());
         const bool cached = cacheable && cache_.insert(pid, std::move(pidfd), i);
         return Answer{0, targets_[i].c_str(), cached ? "miss" : "uncached", {}};
     } catch (...) {

@@ -9,6 +9,7 @@
 #include <boost/program_options.hpp>
 
 #include <cstdio>
+#include <ctime>
 #include <exception>
 #include <iostream>
 #include <optional>
@@ -122,6 +123,8 @@ void audit(const enter::EnterReport& report, const std::string& result)
 
 void print_timings(const enter::EnterReport& report)
 {
+    std::fprintf(stderr, "chos: debug: configuration: %s\n",
+                 report.config_from_snapshot ? "from the snapshot" : "parsed");
     for (int p = 0; p < static_cast<int>(enter::Phase::count); ++p)
         std::fprintf(stderr, "chos: debug: phase %s: %.3f ms\n", enter::to_string(static_cast<enter::Phase>(p)),
                      static_cast<double>(report.phase_ns[static_cast<std::size_t>(p)]) / 1e6);
@@ -163,6 +166,9 @@ int launch(Program program, const Options& opts, int argc)
     bool host_view = false;
     request.on_host_view = [&host_view] {
         ::openlog("chos", LOG_NDELAY, LOG_AUTHPRIV);
+        // The audit line's time zone is the host's: read it now. After the chroot,
+        // syslog() would read the environment's /etc/localtime, through the link.
+        ::tzset();
         host_view = true;
     };
     const bool debug = opts.debug;

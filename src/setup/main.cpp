@@ -4,6 +4,7 @@
 #include "config/yaml_config.hpp"
 #include "setup/check.hpp"
 #include "setup/commands.hpp"
+#include "setup/snapshot.hpp"
 
 #include <boost/program_options.hpp>
 
@@ -159,8 +160,10 @@ int main(int argc, char** argv)
     }
 
     chos::config::Config config;
+    std::string text;
     try {
-        config = chos::config::load_config(config_path);
+        text = chos::config::read_trusted_file(config_path, {});
+        config = chos::config::parse_config(text, config_path);
     } catch (const chos::config::ConfigError& e) {
         for (const auto& d : e.diagnostics())
             std::cerr << d.str() << "\n";
@@ -168,11 +171,22 @@ int main(int argc, char** argv)
     }
     if (::geteuid() != 0)
         return fail(command + ": must be run as root");
-    if (command == "start")
-        return chos::setup::start(config, options);
-    if (command == "stop")
-        return chos::setup::stop(config, options);
-    if (command == "reload")
-        return chos::setup::reload(config, options);
-    return chos::setup::status(config, options);
+    if (command == "status")
+        return chos::setup::status(config, options);
+    int status = 0;
+    chos::Result<> snapshot;
+    if (command == "stop") {
+        status = chos::setup::stop(config, options);
+        if (status == 0)
+            snapshot = chos::setup::withdraw_snapshot(config_path);
+    } else {
+        status = command == "start" ? chos::setup::start(config, options) : chos::setup::reload(config, options);
+        if (status == 0)
+            snapshot = chos::setup::publish_snapshot(config_path, text, config);
+    }
+    // The snapshot only saves launches a parse: without it they read chos.yaml.
+    if (!snapshot)
+        std::cerr << "chos-setup: warning: configuration snapshot: " << snapshot.error().str()
+                  << " (launches will parse the configuration)\n";
+    return status;
 }

@@ -7,7 +7,9 @@
 #    private pid namespace): the new owner of a number -- of a process or of a
 #    thread -- never gets the old owner's cached target;
 #  - exec keeps the pid: moved by root from a to b, the process does the flush
-#    lookup (ENOENT) and then reads ../os/b.
+#    lookup (ENOENT) and then reads ../os/b;
+#  - an unregistered process is never cached: moved into a without a flush, it
+#    reads ../os/a at once.
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 
@@ -92,6 +94,22 @@ assert_eq "after exec + flush, moved back to a" "../os/a" "$(ctl r)"
 register "$pid" -
 assert_eq "the flush lookup after unregistering" "ERR ENOENT" "$(ctl f)"
 assert_eq "after the flush, unregistered" "../../local" "$(ctl r)"
+echo q >&"${CTL[1]}"
+wait "$ctl_pid" 2>/dev/null
+
+# 5. Unregistered callers are never cached, so a process that registers from the
+# host (the launcher, PAM, SPANK) needs no flush: read unregistered three times,
+# moved into a by root with no flush lookup, the next readlink answers a.
+coproc CTL { in_env - "$TOOL" ctl "$LINK" "$FLUSH" 2>&1; }
+ctl_pid=$CTL_PID
+pid=$(ctl p)
+[[ "$pid" =~ ^[0-9]+$ ]] || it_fail "the ctl process did not say its pid: $pid"
+IT_PIDS+=($pid)
+for i in 1 2 3; do
+    assert_eq "unregistered ctl process, readlink $i" "../../local" "$(ctl r)"
+done
+register "$pid" a
+assert_eq "moved from the host into a, no flush: the next readlink" "../os/a" "$(ctl r)"
 echo q >&"${CTL[1]}"
 wait "$ctl_pid" 2>/dev/null
 it_done

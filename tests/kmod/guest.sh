@@ -166,10 +166,17 @@ if grep -q 'chos.bench=1' /proc/cmdline; then
     #        /proc/chos/link -> /<tree>/.chos/os/a, <tree> -> /   (13 components, 4 symlinks)
     #   new: usr -> .chos/fs/link/usr, .chos/fs (a mount) /link -> /.chos/os/a
     #        (10 components, 2 symlinks, 2 mount crossings)
+    #   direct: usr -> /.chos/os/a/usr: the OS directory itself the only link, the
+    #        shortest a per-process link of this tree could be (7 components, 1
+    #        symlink, 1 mount crossing)
     control() { # DIR SHAPE
         mkdir -p "$1" && mount -t tmpfs ctl "$1"
         mkdir -p "$1/.chos/fs" "$1/.chos/os/a" "$1/proc"
         mount --bind /srv/a "$1/.chos/os/a"
+        if [ "$2" = direct ]; then
+            for d in bin etc sbin usr; do ln -s "/.chos/os/a/$d" "$1/$d"; done
+            return
+        fi
         for d in bin etc sbin usr; do ln -s ".chos/fs/link/$d" "$1/$d"; done
         if [ "$2" = old ]; then
             mount -t tmpfs ctlproc "$1/proc" && mkdir "$1/proc/chos" && mount -t tmpfs ctlchos "$1/proc/chos"
@@ -183,27 +190,31 @@ if grep -q 'chos.bench=1' /proc/cmdline; then
     }
     control /ctlo old
     control /ctln new
+    control /ctld direct
     # And the module's link reached directly, through the tree's .chos/fs mount or
     # through procfs (/proc/chos/link): the same module, procfs' crossing apart.
-    : > /tmp/w2n; : > /tmp/w2k; : > /tmp/w2o; : > /tmp/w2c; : > /tmp/w2f; : > /tmp/w2p
+    : > /tmp/w2n; : > /tmp/w2k; : > /tmp/w2o; : > /tmp/w2c; : > /tmp/w2d; : > /tmp/w2f; : > /tmp/w2p
     for i in 1 2 3 4 5 6 7 8 9 10 11; do
         chroot /srv/a /bin/stat_loop /usr/bin/env 100000 >> /tmp/w2n
         $P setlink $T/a /bin/chroot /chos /bin/stat_loop /usr/bin/env 100000 >> /tmp/w2k
         chroot /ctln /bin/stat_loop /usr/bin/env 100000 >> /tmp/w2c
         chroot /ctlo /bin/stat_loop /usr/bin/env 100000 >> /tmp/w2o
+        chroot /ctld /bin/stat_loop /usr/bin/env 100000 >> /tmp/w2d
         $P setlink $T/a /bin/chroot /chos /bin/stat_loop /.chos/fs/link/usr/bin/env 100000 >> /tmp/w2f
         $P setlink $T/a /bin/chroot /chos /bin/stat_loop /proc/chos/link/usr/bin/env 100000 >> /tmp/w2p
     done
-    n=$(median < /tmp/w2n); k=$(median < /tmp/w2k); c=$(median < /tmp/w2c); o=$(median < /tmp/w2o)
+    n=$(median < /tmp/w2n); k=$(median < /tmp/w2k); c=$(median < /tmp/w2c); o=$(median < /tmp/w2o); d=$(median < /tmp/w2d)
     f=$(median < /tmp/w2f); p=$(median < /tmp/w2p)
     echo "BENCH W2 native_ns=$n kmod_ns=$k ratio=$(ratio "$k" "$n") runs=11 stats=100000"
     echo "BENCH W2 control static symlinks, kmod's shape: ns=$c ratio=$(ratio "$c" "$n") (kmod/control=$(ratio "$k" "$c"))"
     echo "BENCH W2 control static symlinks, previous shape: ns=$o ratio=$(ratio "$o" "$n")"
+    echo "BENCH W2 control static symlinks, direct shape (usr -> /.chos/os/a/usr): ns=$d ratio=$(ratio "$d" "$n")"
     echo "BENCH W2 diag kmod /.chos/fs/link/usr/bin/env: ns=$f; /proc/chos/link/usr/bin/env: ns=$p"
     echo "BENCH W2 raw native=$(tr '\n' ' ' < /tmp/w2n)"
     echo "BENCH W2 raw kmod=$(tr '\n' ' ' < /tmp/w2k)"
     echo "BENCH W2 raw control=$(tr '\n' ' ' < /tmp/w2c)"
     echo "BENCH W2 raw control_old=$(tr '\n' ' ' < /tmp/w2o)"
+    echo "BENCH W2 raw control_direct=$(tr '\n' ' ' < /tmp/w2d)"
     echo "BENCH W2 raw diag_fs=$(tr '\n' ' ' < /tmp/w2f)"
     echo "BENCH W2 raw diag_proc=$(tr '\n' ' ' < /tmp/w2p)"
     mkdir -p /tmp/storm

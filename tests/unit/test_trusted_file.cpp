@@ -1,6 +1,8 @@
 // Reading /etc/chos.yaml: the file checks of SECURITY.md class J.
 #include "config/yaml_config.hpp"
 
+#include "temp_dir.hpp"
+
 #include <doctest/doctest.h>
 
 #include <fcntl.h>
@@ -13,26 +15,6 @@ using namespace chos::config;
 namespace fs = std::filesystem;
 
 namespace {
-
-// A private directory (0755, ours) in /tmp, removed at the end of each test.
-struct TempDir {
-    std::string path;
-    TempDir()
-    {
-        char templ[] = "/tmp/chos-unit.XXXXXX";
-        REQUIRE(::mkdtemp(templ) != nullptr);
-        path = templ;
-        ::chmod(path.c_str(), 0755);
-    }
-    ~TempDir() { fs::remove_all(path); }
-    std::string write(const std::string& name, const std::string& text, mode_t mode = 0644) const
-    {
-        std::string p = path + "/" + name;
-        std::ofstream(p) << text;
-        ::chmod(p.c_str(), mode);
-        return p;
-    }
-};
 
 const FileTrust me{::getuid()};
 const std::string good = "environments:\n  host: { path: / }\n";

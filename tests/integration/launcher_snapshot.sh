@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The configuration snapshot (chos.yaml(5) "SNAPSHOT"): chos-setup start and reload
+# write it beside the launcher's configuration, the launcher reads it instead of
+# parsing the YAML -- and it never yields a configuration other than the file's: an
+# edit counts at the next launch, a snapshot that is not root's alone or not a
+# snapshot is ignored, a setup of another file writes none, stop removes it.
+source "$(dirname "$0")/lib.sh"
+it_main "$@"
+
+it_launchers
+make_tree "$IT_BASE/trees/a" a
+make_tree "$IT_BASE/trees/b" b
+it_config a:"$IT_BASE/trees/a" b:"$IT_BASE/trees/b"
+it_bind_config
+it_start
+
+SNAP=$CONFIG_PATH.snapshot
+chos_run() { "${IT_AS_NOBODY[@]}" "$BIN/chos-run" "$@"; }
+# how_read ENV: how one launch into ENV read the configuration, and what it printed
+how_read() {
+    local out
+    out=$(chos_run --debug -o "$1" -- cat /etc/os-release 2>&1)
+    echo "$(grep -o 'configuration: .*' <<< "$out" | sed 's/configuration: //'); $(grep -E '^(NAME=|chos: environment)' <<< "$out")"
+}
+
+# 1. start writes it, root's alone; the launcher uses it.
+assert_eq "the snapshot after chos-setup start" "root root 644 regular file" "$(stat -c '%U %G %a %F' "$SNAP")"
+assert_eq "a launch into b" "from the snapshot; NAME=b" "$(how_read b)"
+
+# 2. An edit without reload counts at the next launch (written in place, as the
+# bind over $CONFIG_PATH needs): b is now root's only.
+{ cat "$CFG"; echo "    users: [root]"; } > "$IT_BASE/edited.yaml"
+cat "$IT_BASE/edited.yaml" > "$CONFIG_PATH"
+assert_eq "a launch into b after the edit, before reload" \
+    "parsed; chos: environment not allowed: 'b' (from -o): not open to this user (see 'chos --list')" "$(how_read b)"
+assert_eq "a launch into a after the edit, before reload" "parsed; NAME=a" "$(how_read a)"
+
+# 3. reload writes the snapshot of the edited file.
+out=$(chos_setup reload 2>&1) || it_fail "chos-setup reload: $out"
+assert_eq "a launch into b after reload" \
+    "from the snapshot; chos: environment not allowed: 'b' (from -o): not open to this user (see 'chos --list')" \
+    "$(how_read b)"
+assert_eq "a launch into a after reload" "from the snapshot; NAME=a" "$(how_read a)"
+
+# 4. Not root's alone, or not a snapshot: ignored, the file is parsed.
+chmod 0666 "$SNAP"
+assert_eq "a snapshot writable by others" "parsed; NAME=a" "$(how_read a)"
+chmod 0644 "$SNAP"; chown "$IT_NOBODY" "$SNAP"
+assert_eq "a snapshot owned by a user" "parsed; NAME=a" "$(how_read a)"
+chown 0 "$SNAP"
+assert_eq "the snapshot back to root's" "from the snapshot; NAME=a" "$(how_read a)"
+head -c 100 "$SNAP" > "$IT_BASE/truncated" && cat "$IT_BASE/truncated" > "$SNAP"
+assert_eq "a truncated snapshot" "parsed; NAME=a" "$(how_read a)"
+rm -f "$SNAP"; ln -s "$IT_BASE/truncated" "$SNAP"
+assert_eq "a symlink as the snapshot" "parsed; NAME=a" "$(how_read a)"
+rm -f "$SNAP"
+
+# 5. A setup of another file (not the launcher's) writes no snapshot.
+cp "$CFG" "$IT_BASE/other.yaml"
+out=$("$CHOS_SETUP" --config "$IT_BASE/other.yaml" "${IT_SETUP_FLAGS[@]}" reload 2>&1) ||
+    it_fail "chos-setup --config other.yaml reload: $out"
+[ -e "$SNAP" ] && it_fail "chos-setup of another file wrote the launcher's snapshot"
+out=$(chos_setup reload 2>&1) || it_fail "chos-setup reload: $out"
+[ -f "$SNAP" ] || it_fail "chos-setup reload of the launcher's file wrote no snapshot"
+ls "${CONFIG_PATH%/*}" | grep -q '\.snapshot\.' && it_fail "a temporary snapshot file was left: $(ls "${CONFIG_PATH%/*}")"
+
+# 6. stop removes it.
+out=$(chos_setup stop 2>&1) || it_fail "chos-setup stop: $out"
+IT_STOPPED=1
+[ -e "$SNAP" ] && it_fail "chos-setup stop left the snapshot"
+it_done
