@@ -227,7 +227,7 @@ Result<Overview> overview(int argc, char** caller_env)
     Overview view;
     view.backend = backend_in_use(*config) == config::Backend::kmod ? "kmod" : "fuse";
     // The caller's registration: we have not registered, so ours is the caller's.
-    if (auto registry = registry::Registry::open(*config)) {
+    if (auto registry = registry::Registry::open_recorded(*config)) {
         if (auto member = registry->membership(::getpid()); member && member->registered)
             view.current = member->environment;
     }

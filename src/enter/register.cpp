@@ -85,7 +85,7 @@ Result<> register_process(const config::Config& config, const config::Environmen
         if (auto alive = check_linkfs_alive(config); !alive)
             return alive;
     }
-    auto registry = registry::Registry::open(config);
+    auto registry = registry::Registry::open_recorded(config);
     if (!registry)
         return std::unexpected(registry.error());
     const pid_t self = ::getpid();

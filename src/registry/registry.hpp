@@ -43,6 +43,12 @@ public:
     [[nodiscard]] const std::string& hierarchy_name() const noexcept { return name_; }
     [[nodiscard]] const std::string& mount_point() const noexcept { return mount_; }
 
+    // open(), but first from the record chos-setup left in run_dir (record()): what
+    // `automatic` resolved to and where cgroup2 is, without parsing mountinfo on
+    // every launch. No usable record (absent, not root's alone, malformed, of
+    // another type than the config names): open().
+    [[nodiscard]] static Result<Registry> open_recorded(const config::Config& config);
+
     // Move pid (its whole thread group) into env. Needs root. The environment's
     // cgroup must exist (chos-setup made it); a missing one is an error, never
     // created here for cgroup1.
@@ -58,6 +64,10 @@ public:
     // per environment, remove cgroups of environments no longer configured when
     // they are empty. Returns the names of removed-but-busy environments.
     [[nodiscard]] Result<std::vector<std::string>> sync(const config::Config& config) const;
+    // Leave in run_dir (an fd of the root-owned directory) what this registry
+    // resolved to, for open_recorded(); forget() removes it (chos-setup stop).
+    [[nodiscard]] Result<> record(int run_dir_fd, const std::string& run_dir) const;
+    [[nodiscard]] static Result<> forget(int run_dir_fd, const std::string& run_dir);
     // Number of processes registered in env (cgroup.procs lines).
     [[nodiscard]] Result<std::size_t> count(const std::string& environment) const;
     // Remove every environment cgroup and unmount the hierarchy (chos-setup stop).

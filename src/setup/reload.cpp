@@ -61,6 +61,7 @@ int reload(const config::Config& config, const Options& options)
         print_error(busy.error());
         return 1;
     }
+    (void)record_registry(config, run_dir->fd.get());
     // kmod: the new valid list (new environments settable, removed ones refused).
     const bool kmod = uses_kmod(config);
     if (kmod) {

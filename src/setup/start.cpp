@@ -106,6 +106,9 @@ int start(const config::Config& config, const Options& options)
         print_error(busy.error());
         return 1;
     }
+    const int run_fd = run_dir->fd.get();
+    if (record_registry(config, run_fd))
+        undo.add([run_fd, &config] { (void)registry::Registry::forget(run_fd, config.run_dir); });
 
     // 6. The per-process link: last, so the tree is complete when it answers.
     if (kmod) {

@@ -146,6 +146,8 @@ int stop(const config::Config& config, const Options& options)
         std::cout << "chos-setup: unmounted '" << tree.path << "'\n";
 
     // 4. The registry: environment cgroups and the hierarchy's mount.
+    if (auto ok = registry::Registry::forget(run_dir->fd.get(), config.run_dir); !ok)
+        print_warning(ok.error().str());
     auto registry = registry::Registry::open(config);
     Result<> teardown = registry ? registry->teardown() : Result<>(std::unexpected(registry.error()));
     if (!teardown) {

@@ -122,4 +122,13 @@ Result<std::vector<std::string>> tree_environment_names(const config::Config& co
     return names;
 }
 
+bool record_registry(const config::Config& config, int run_dir_fd)
+{
+    auto registry = registry::Registry::open(config);
+    Result<> ok = registry ? registry->record(run_dir_fd, config.run_dir) : Result<>(std::unexpected(registry.error()));
+    if (!ok)
+        print_warning(ok.error().str() + " (launches will look the registry up themselves)");
+    return ok.has_value();
+}
+
 } // namespace chos::setup

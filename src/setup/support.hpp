@@ -22,6 +22,11 @@ namespace chos::setup {
 void print_error(const Error& error);
 void print_error(const std::string& line);
 void print_warning(const std::string& line);
+
+// After the registry is synced: record in run_dir what it resolved to, as a fresh
+// open sees it now, for the launchers (Registry::open_recorded). A failure is a
+// warning (launches then look it up themselves); false then.
+bool record_registry(const config::Config& config, int run_dir_fd);
 // Warnings always, notes with --verbose.
 void print_report(const BuildReport& report, bool verbose);
 

@@ -26,6 +26,8 @@ parent=${me%/}
 leaf_of() { echo "$parent/chos-$1" | sed 's|^//|/|'; }
 cg2=$(findmnt -n -o TARGET -t cgroup2 "$REGMNT" 2>/dev/null || true)
 [ -n "$cg2" ] || it_fail "chos-setup did not bind the cgroup2 tree at $REGMNT: $(findmnt -n "$REGMNT")"
+# What the launchers read instead of mountinfo (Registry::open_recorded).
+assert_eq "the registry record in run_dir" "cgroup2 $REGMNT" "$(cat "$RUN/registry")"
 
 # A launch in a: the leaf beside the caller's cgroup, root-owned.
 out=$(chos_run -o a -- cat /proc/self/cgroup 2>&1); rc=$?

@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# The configuration snapshot (chos.yaml(5) "SNAPSHOT"): chos-setup start and reload
-# write it beside the launcher's configuration, the launcher reads it instead of
-# parsing the YAML -- and it never yields a configuration other than the file's: an
-# edit counts at the next launch, a snapshot that is not root's alone or not a
-# snapshot is ignored, a setup of another file writes none, stop removes it.
+# What chos-setup leaves for the launchers so a launch does less work, and that it
+# never changes what a launch does:
+#  - the configuration snapshot (chos.yaml(5) "SNAPSHOT"): written by start and
+#    reload beside the launcher's configuration, read instead of parsing the YAML;
+#    an edit counts at the next launch, a snapshot that is not root's alone or not a
+#    snapshot is ignored, a setup of another file writes none, stop removes it;
+#  - the registry record (<run_dir>/registry): what `registry.type: auto` resolved
+#    to, read instead of /proc/self/mountinfo; one that is not root's alone is
+#    ignored, a wrong one fails closed, stop removes it.
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 
 it_launchers
 make_tree "$IT_BASE/trees/a" a
 make_tree "$IT_BASE/trees/b" b
-it_config a:"$IT_BASE/trees/a" b:"$IT_BASE/trees/b"
+IT_CFG_REGTYPE=auto it_config a:"$IT_BASE/trees/a" b:"$IT_BASE/trees/b"
 it_bind_config
 it_start
 
@@ -64,8 +68,23 @@ out=$(chos_setup reload 2>&1) || it_fail "chos-setup reload: $out"
 [ -f "$SNAP" ] || it_fail "chos-setup reload of the launcher's file wrote no snapshot"
 ls "${CONFIG_PATH%/*}" | grep -q '\.snapshot\.' && it_fail "a temporary snapshot file was left: $(ls "${CONFIG_PATH%/*}")"
 
-# 6. stop removes it.
+# 6. The registry record: auto resolved to the named cgroup v1 hierarchy.
+REC=$RUN/registry
+assert_eq "the registry record" "root 644 cgroup1" "$(stat -c '%U %a' "$REC") $(cat "$REC")"
+assert_eq "a launch with the record" "from the snapshot; NAME=a" "$(how_read a)"
+chown "$IT_NOBODY" "$REC"
+assert_eq "a record owned by a user is ignored (mountinfo is read)" "from the snapshot; NAME=a" "$(how_read a)"
+chown 0 "$REC"
+echo "cgroup2 $IT_BASE/nowhere" > "$REC"
+out=$(chos_run -o a -- true 2>&1); rc=$?
+assert_eq "a wrong record: exit status" 125 "$rc"
+assert_match "a wrong record fails closed" "^chos: " "$out"
+assert_eq "nothing registered by the refused launch" "" "$(cat "$REGMNT/a/cgroup.procs")"
+printf 'cgroup1\n' > "$REC"
+
+# 7. stop removes both.
 out=$(chos_setup stop 2>&1) || it_fail "chos-setup stop: $out"
 IT_STOPPED=1
 [ -e "$SNAP" ] && it_fail "chos-setup stop left the snapshot"
+[ -e "$REC" ] && it_fail "chos-setup stop left the registry record"
 it_done
