@@ -3,6 +3,8 @@
 #include "config/names.hpp"
 #include "config/yaml_config.hpp"
 
+#include "sample_config.hpp"
+
 #include <doctest/doctest.h>
 
 #include <string>
@@ -28,29 +30,7 @@ std::string problems(const std::string& text)
 
 TEST_CASE("a full configuration becomes the model")
 {
-    const auto c = parse_config(R"(default: bookworm
-user_file: .chosrc
-fail_to_default: false
-backend: fuse
-tree: /srv/chos-tree
-run_dir: /run/chos-x
-local: true
-registry: { type: cgroup1, name: chos2, mount: /sys/fs/cgroup/chos2 }
-environments:
-  bookworm: { path: /, description: "host OS" }
-  bullseye:
-    path: /srv/chos/bullseye
-    description: Debian 11
-    groups: [atlas, star]
-    users: [alice]
-    personality: linux32
-    environment: { set: { FOO: bar }, unset: [LD_PRELOAD] }
-os_dirs: [bin, etc, lib, usr]
-bind: [/home, /dev, {source: /global/scratch, target: /scratch, optional: true}]
-shared_files: [/etc/passwd]
-environment: { keep: [HOME, PATH], unset: [LD_LIBRARY_PATH], set: { SITE: x } }
-)",
-                                "t.yaml");
+    const auto c = parse_config(full_config, "t.yaml");
     CHECK(c.default_environment == "bookworm");
     CHECK(c.user_file == ".chosrc");
     CHECK_FALSE(c.fail_to_default);
@@ -76,6 +56,9 @@ environment: { keep: [HOME, PATH], unset: [LD_LIBRARY_PATH], set: { SITE: x } }
     CHECK(c.binds[1].dev); // /dev keeps its device nodes
     CHECK(c.binds[2].target == "/scratch");
     CHECK(c.binds[2].optional);
+    CHECK_FALSE(c.binds[2].recursive);
+    CHECK(c.local_suid);
+    CHECK(c.shared_files == std::vector<std::string>{"/etc/passwd", "/etc/group"});
     REQUIRE(c.rules.keep.has_value());
     CHECK(c.rules.set.at("SITE") == "x");
 }

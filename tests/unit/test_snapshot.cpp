@@ -2,6 +2,7 @@
 // different configuration (config/snapshot.hpp).
 #include "config/snapshot.hpp"
 
+#include "sample_config.hpp"
 #include "temp_dir.hpp"
 
 #include <doctest/doctest.h>
@@ -16,32 +17,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Every key of chos.yaml(5) with a value other than its default.
-const std::string full = R"(default: bullseye
-user_file: .chosrc
-fail_to_default: false
-backend: fuse
-tree: /srv/chos-tree
-run_dir: /run/chos-x
-local: true
-local_suid: true
-registry: { type: cgroup2, name: chos2, mount: /sys/fs/cgroup/chos2 }
-environments:
-  bookworm: { path: /, description: "host OS" }
-  bullseye:
-    path: /srv/chos/bullseye
-    description: Debian 11
-    groups: [atlas, star]
-    users: [alice]
-    personality: linux32
-    environment: { keep: [HOME], set: { FOO: bar, EMPTY: "" }, unset: [LD_PRELOAD] }
-os_dirs: [bin, etc, lib, usr]
-bind: [/home, /dev, {source: /global/scratch, target: /scratch, optional: true, recursive: false}]
-shared_files: [/etc/passwd, /etc/group]
-environment: { keep: [HOME, PATH], unset: [LD_LIBRARY_PATH], set: { SITE: x } }
-)";
+const std::string& full = full_config;
 const std::string minimal = "environments:\n  host: { path: / }\n";
-
 
 const FileTrust me{::getuid()};
 
@@ -49,7 +26,9 @@ const FileTrust me{::getuid()};
 
 TEST_CASE("a snapshot gives back exactly the parsed configuration")
 {
-    for (const auto& text : {full, minimal}) {
+    // (with the enums' other values: cgroup2, kmod)
+    const std::string other = "backend: kmod\nregistry: { type: cgroup2 }\n" + minimal;
+    for (const auto& text : {full, minimal, other}) {
         const Config parsed = parse_config(text, "/etc/chos.yaml");
         const auto decoded = decode_snapshot(encode_snapshot(parsed, text), text, "/etc/chos.yaml");
         REQUIRE(decoded.has_value());
