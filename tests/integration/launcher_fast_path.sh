@@ -4,10 +4,11 @@
 #  - the configuration snapshot (chos.yaml(5) "SNAPSHOT"): written by start and
 #    reload beside the launcher's configuration, read instead of parsing the YAML;
 #    an edit counts at the next launch, a snapshot that is not root's alone or not a
-#    snapshot is ignored, a setup of another file writes none, stop removes it;
+#    snapshot (truncated, a symlink, a FIFO, 5 MiB of zeros) is ignored without
+#    hanging, a setup of another file writes none, stop removes it;
 #  - the registry record (<run_dir>/registry): what `registry.type: auto` resolved
-#    to, read instead of /proc/self/mountinfo; one that is not root's alone is
-#    ignored, a wrong one fails closed, stop removes it.
+#    to, read instead of /proc/self/mountinfo; one that is not root's alone or a FIFO
+#    is ignored, a wrong one fails closed, stop removes it.
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 
@@ -21,9 +22,10 @@ it_start
 SNAP=$CONFIG_PATH.snapshot
 chos_run() { "${IT_AS_NOBODY[@]}" "$BIN/chos-run" "$@"; }
 # how_read ENV: how one launch into ENV read the configuration, and what it printed
+# (within 10 s: a FIFO planted for a file must not hang a launch)
 how_read() {
     local out
-    out=$(chos_run --debug -o "$1" -- cat /etc/os-release 2>&1)
+    out=$(timeout 10 "${IT_AS_NOBODY[@]}" "$BIN/chos-run" --debug -o "$1" -- cat /etc/os-release 2>&1)
     echo "$(grep -o 'configuration: .*' <<< "$out" | sed 's/configuration: //'); $(grep -E '^(NAME=|chos: environment)' <<< "$out")"
 }
 
@@ -57,6 +59,10 @@ head -c 100 "$SNAP" > "$IT_BASE/truncated" && cat "$IT_BASE/truncated" > "$SNAP"
 assert_eq "a truncated snapshot" "parsed; NAME=a" "$(how_read a)"
 rm -f "$SNAP"; ln -s "$IT_BASE/truncated" "$SNAP"
 assert_eq "a symlink as the snapshot" "parsed; NAME=a" "$(how_read a)"
+rm -f "$SNAP"; mkfifo -m 0644 "$SNAP"
+assert_eq "a FIFO as the snapshot (no hang)" "parsed; NAME=a" "$(how_read a)"
+rm -f "$SNAP"; head -c $((5 * 1024 * 1024)) /dev/zero > "$SNAP"
+assert_eq "a 5 MiB snapshot" "parsed; NAME=a" "$(how_read a)"
 rm -f "$SNAP"
 
 # 5. A setup of another file (not the launcher's) writes no snapshot.
@@ -80,7 +86,9 @@ out=$(chos_run -o a -- true 2>&1); rc=$?
 assert_eq "a wrong record: exit status" 125 "$rc"
 assert_match "a wrong record fails closed" "^chos: " "$out"
 assert_eq "nothing registered by the refused launch" "" "$(cat "$REGMNT/a/cgroup.procs")"
-printf 'cgroup1\n' > "$REC"
+rm -f "$REC"; mkfifo -m 0644 "$REC"
+assert_eq "a FIFO as the record (no hang)" "from the snapshot; NAME=a" "$(how_read a)"
+rm -f "$REC"; printf 'cgroup1\n' > "$REC"
 
 # 7. stop removes both.
 out=$(chos_setup stop 2>&1) || it_fail "chos-setup stop: $out"
