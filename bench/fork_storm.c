@@ -18,12 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "bench_clock.h"
 
 static int register_self(const char *regdir, const char *env)
 {
@@ -53,7 +48,7 @@ int main(int argc, char **argv)
     int fds[2];
     if (pipe(fds) != 0)
         return 2;
-    double t0 = now_s();
+    long long t0 = now_ns();
     for (long w = 0; w < workers; ++w) {
         pid_t p = fork();
         if (p < 0)
@@ -107,7 +102,7 @@ int main(int argc, char **argv)
     while (wait(&st) > 0)
         if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
             ++failed_workers;
-    double s = now_s() - t0;
+    double s = (double)(now_ns() - t0) / 1e9;
     printf("checks %ld wrong %ld errors %ld workers_failed %d seconds %.3f rate %.0f\n", checks, wrong, errors,
            failed_workers, s, (double)checks / s);
     return wrong || errors || failed_workers ? 1 : 0;

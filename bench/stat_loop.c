@@ -17,13 +17,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
+#include "bench_clock.h"
 
 int main(int argc, char **argv)
 {
@@ -31,7 +25,8 @@ int main(int argc, char **argv)
 	char *end = NULL;
 	long n = 200000;
 	struct stat st;
-	double start, elapsed;
+	long long start;
+	double elapsed;
 	long i;
 
 	if (argc < 2 || argc > 3) {
@@ -59,7 +54,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	elapsed = now_ns() - start;
+	elapsed = (double)(now_ns() - start);
 	printf("%.1f\n", elapsed / (double)n);
 	return 0;
 }
