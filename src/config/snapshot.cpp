@@ -249,9 +249,12 @@ std::string snapshot_path_for(const std::string& config_path)
 
 Config load_config_via_snapshot(const std::string& path, FileTrust trust, bool* from_snapshot)
 {
-    const std::string text = read_trusted_file(path, trust);
+    const CheckedDirectory dir = CheckedDirectory::of(path, trust);
+    const std::string name = path.substr(dir.directory().size());
+    const std::string text = dir.read(name);
     try {
-        const std::string snapshot = read_trusted_file(snapshot_path_for(path), trust, max_snapshot_size);
+        // Beside the configuration (snapshot_path_for()): the same directory.
+        const std::string snapshot = dir.read(name + ".snapshot", max_snapshot_size);
         if (auto config = decode_snapshot(snapshot, text, path)) {
             if (from_snapshot)
                 *from_snapshot = true;

@@ -44,7 +44,7 @@ void check_directory(const std::string& path, const std::string& shown, const st
 
 } // namespace
 
-std::string read_trusted_file(const std::string& path, FileTrust trust, std::size_t max_size)
+CheckedDirectory CheckedDirectory::of(const std::string& path, FileTrust trust)
 {
     if (auto problem = absolute_path_problem(path); problem || path == "/")
         refuse(path, "the configuration path must be an absolute normalized file path");
@@ -77,9 +77,20 @@ std::string read_trusted_file(const std::string& path, FileTrust trust, std::siz
         pos = slash + 1;
     }
 
+    CheckedDirectory d;
+    d.fd_ = std::move(dir);
+    d.dir_ = path.substr(0, pos);
+    d.trust_ = trust;
+    return d;
+}
+
+std::string CheckedDirectory::read(const std::string& name, std::size_t max_size) const
+{
+    const std::string path = dir_ + name;
+    const FileTrust trust = trust_;
+    struct stat st {};
     // O_NONBLOCK: a FIFO planted here must not hang the reader; the type check follows.
-    const std::string name = path.substr(pos);
-    Fd file(::openat(dir.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    Fd file(::openat(fd_.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
     if (!file) {
         if (errno == ELOOP)
             refuse(path, "is a symbolic link (refused: it must be a regular file)");
@@ -117,6 +128,12 @@ std::string read_trusted_file(const std::string& path, FileTrust trust, std::siz
     }
     text.resize(got);
     return text;
+}
+
+std::string read_trusted_file(const std::string& path, FileTrust trust, std::size_t max_size)
+{
+    CheckedDirectory dir = CheckedDirectory::of(path, trust);
+    return dir.read(path.substr(dir.directory().size()), max_size);
 }
 
 } // namespace chos::config

@@ -1,6 +1,7 @@
 // /etc/chos.yaml -> Config, with every problem reported as FILE:LINE:COL: message.
 #pragma once
 
+#include "common/fd.hpp"
 #include "config/config.hpp"
 
 #include <stdexcept>
@@ -49,5 +50,22 @@ struct FileTrust {
 // Only the file checks and the read of load_config(): the text, or ConfigError.
 [[nodiscard]] std::string read_trusted_file(const std::string& path, FileTrust trust,
                                             std::size_t max_size = max_config_size);
+
+// The same in two steps, so that files beside each other (the configuration and its
+// snapshot) are read with the directories above them walked and checked once.
+class CheckedDirectory {
+public:
+    // The directory holding the file `path`, every component checked; ConfigError.
+    [[nodiscard]] static CheckedDirectory of(const std::string& path, FileTrust trust);
+    // read_trusted_file() of `name` in it; ConfigError.
+    [[nodiscard]] std::string read(const std::string& name, std::size_t max_size = max_config_size) const;
+    // Its path, ending in '/'.
+    [[nodiscard]] const std::string& directory() const noexcept { return dir_; }
+
+private:
+    Fd fd_;
+    std::string dir_;
+    FileTrust trust_;
+};
 
 } // namespace chos::config
