@@ -134,6 +134,9 @@ Result<Entered> enter(const EnterRequest& request, EnterReport& report)
     caller->cwd = remember_cwd();
     if (auto rerooted = reroot_to_host(); !rerooted)
         return std::unexpected(rerooted.error());
+    // Log lines carry the host's time zone: read it now. After the chroot, syslog()
+    // would read the environment's /etc/localtime, through the link.
+    ::tzset();
     if (request.on_host_view)
         request.on_host_view();
 

@@ -9,7 +9,6 @@
 #include <boost/program_options.hpp>
 
 #include <cstdio>
-#include <ctime>
 #include <exception>
 #include <iostream>
 #include <optional>
@@ -166,9 +165,6 @@ int launch(Program program, const Options& opts, int argc)
     bool host_view = false;
     request.on_host_view = [&host_view] {
         ::openlog("chos", LOG_NDELAY, LOG_AUTHPRIV);
-        // The audit line's time zone is the host's: read it now. After the chroot,
-        // syslog() would read the environment's /etc/localtime, through the link.
-        ::tzset();
         host_view = true;
     };
     const bool debug = opts.debug;
