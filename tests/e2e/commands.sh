@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# What a user sees on real trees (issue 5): chos-run and chos into Debian 11 and 13 and
+# What a user sees on real trees: chos-run and chos into Debian 11 and 13 and
 # the host (Debian 12), chos --list, a refused environment with its exact error line,
 # and the working directory (a shared /home path) kept across every switch.
+# checks: P1 P9 G
 source "$(dirname "$0")/../integration/lib.sh"
 it_main "$@"
 source "$CHOS_SOURCE_DIR/tests/e2e/e2e.sh"

@@ -8,10 +8,10 @@
 #   e2e_start               chos-setup start (the launchers bound into the tree)
 #   as_user USER CMD...     run CMD as USER (in its home, with its environment)
 #
-# Nothing outside the namespace is touched: /etc is a tmpfs copy of the machine's /etc
-# (so the test users, their groups and /etc/chos.yaml exist only here), /home is an
-# empty tmpfs, the trees and setuid launchers live under $IT_BASE. Everything goes
-# when the namespace dies.
+# Nothing outside the namespace is touched: /etc is the namespace's own copy
+# (lib.sh's it_private_etc: the test users, their groups and /etc/chos.yaml exist only
+# here), /home is the test's, the trees and setuid launchers live under $IT_BASE.
+# Everything goes when the namespace dies.
 
 E2E_SUITES=(bullseye trixie)
 : "${CHOS_LAUNCHER_DIR:=$CHOS_BUILD_DIR/src/launcher}"
@@ -28,16 +28,11 @@ e2e_uid() { # USER
 # Where e2e_setup extracts the trees (known before it runs: configs may name them).
 TREES=$IT_BASE/trees/real
 
-# The configuration path compiled into the launcher (-Dconfig_path).
-e2e_config_path() {
-    sed -n 's/^#define CHOS_CONFIG_PATH "\(.*\)"$/\1/p' "$CHOS_BUILD_DIR/chos_build_config.hpp"
-}
-
 e2e_setup() { # [SUITE...]
-    local suites=("$@") s u name uid
+    local suites=("$@") s u
     [ ${#suites[@]} -gt 0 ] || suites=("${E2E_SUITES[@]}")
-    CONFIG_PATH=$(e2e_config_path)
-    [ -n "$CONFIG_PATH" ] || it_fail "no CHOS_CONFIG_PATH in $CHOS_BUILD_DIR/chos_build_config.hpp"
+    it_config_path
+    it_private_config_dir
     local p
     for p in chos chos-run; do
         [ -x "$CHOS_LAUNCHER_DIR/$p" ] || it_fail "not built: $CHOS_LAUNCHER_DIR/$p"
@@ -51,23 +46,9 @@ e2e_setup() { # [SUITE...]
         "$E2E_MKTREE" ${E2E_MKTREE_QUIET:+--quiet} "$s" "$TREES/$s" || it_fail "tools/mktree $s failed"
     done
 
-    # This namespace's /etc: a copy with the test users and the launcher's config.
-    local etc=$IT_BASE/etc
-    mkdir -p "$etc"
-    mount -t tmpfs -o mode=0755,size=64m chos-e2e-etc "$etc" || it_fail "cannot mount a tmpfs on $etc"
-    IT_OWN_MOUNTS+=("$etc")
-    cp -a /etc/. "$etc/" || it_fail "cannot copy /etc"
+    # The test users, in this namespace's /etc and /home only (lib.sh's it_user).
     for u in "${E2E_USERS[@]}"; do
-        name=${u%%:*}; uid=${u#*:}
-        grep -q "^$name:" "$etc/passwd" || echo "$name:x:$uid:$uid:CHOS test user:/home/$name:/bin/sh" >> "$etc/passwd"
-        grep -q "^$name:" "$etc/group" || echo "$name:x:$uid:" >> "$etc/group"
-    done
-    mount --bind "$etc" /etc || it_fail "cannot bind the test's /etc"
-    # /home: empty, private, one home per test user
-    mount -t tmpfs -o mode=0755,size=256m chos-e2e-home /home || it_fail "cannot mount a tmpfs on /home"
-    for u in "${E2E_USERS[@]}"; do
-        name=${u%%:*}; uid=${u#*:}
-        install -d -m 0755 -o "$uid" -g "$uid" "/home/$name"
+        it_user "${u%%:*}" "${u#*:}"
     done
 
     # The setuid launchers, on the test's tmpfs (it is not nosuid).

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The libraries come from the chosen tree (issue 5): the environment's own gcc builds a
+# The libraries come from the chosen tree: the environment's own gcc builds a
 # C program printing gnu_get_libc_version() in a shared /home directory, and running it
 # shows glibc 2.31 in bullseye, 2.41 in trixie, 2.36 on the host (bookworm); the binary
 # built in bullseye runs against trixie's newer libc too, not the other way round.
+# checks: P1 D
 source "$(dirname "$0")/../integration/lib.sh"
 it_main "$@"
 source "$CHOS_SOURCE_DIR/tests/e2e/e2e.sh"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A long-running process keeps working while `chos-setup reload` adds an environment
-# (issue 5): chos-alice's loop in bullseye, started in a shared /home directory, goes on
+#: chos-alice's loop in bullseye, started in a shared /home directory, goes on
 # seeing bullseye and its working directory through the reload; trixie, unknown before,
 # is usable right after it.
+# checks: P6
 source "$(dirname "$0")/../integration/lib.sh"
 it_main "$@"
 source "$CHOS_SOURCE_DIR/tests/e2e/e2e.sh"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Two users in two environments at the same time (issue 5): chos-alice works in
+# Two users in two environments at the same time: chos-alice works in
 # bullseye while chos-bob works in trixie, both running commands in a loop; every line
 # each of them sees is its own environment's, while the other one is running.
+# checks: P1
 source "$(dirname "$0")/../integration/lib.sh"
 it_main "$@"
 source "$CHOS_SOURCE_DIR/tests/e2e/e2e.sh"

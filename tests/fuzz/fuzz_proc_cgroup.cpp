@@ -1,5 +1,5 @@
 // libFuzzer target for the /proc/<pid>/cgroup parsers of the registry
-// (SECURITY.md: every parser has a fuzz target). Besides "no crash", it checks
+// (docs/threat-model.md: every parser has a fuzz target). Besides "no crash", it checks
 // the fail-closed invariants a wrong answer would break:
 // - a registration is only ever a valid environment name;
 // - cgroup1 paths only register at exactly one level below the root;

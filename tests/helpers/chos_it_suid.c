@@ -1,9 +1,9 @@
 /* chos-it-suid: prints the effective uid it runs with, and optionally a link target.
  * Installed setuid root by the tests only, on the test's own tmpfs (never on the
  * host's disks): inside an environment tree (mounted nosuid) it must say euid 65534
- * when nobody runs it (SECURITY.md H); run directly from the tmpfs it says euid 0,
+ * when nobody runs it (docs/threat-model.md, class H); run directly from the tmpfs it says euid 0,
  * which proves the binary itself works. With a PATH: readlink after exec of a
- * setuid binary (SECURITY.md K). Static: it runs inside the busybox trees. */
+ * setuid binary (class K). Static: it runs inside the busybox trees. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>

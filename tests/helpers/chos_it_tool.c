@@ -1,67 +1,30 @@
-/* chos-it-tool: the integration suite's probe, one static binary with subcommands.
+/* chos-it-tool: the integration suite's probes, one static binary with subcommands
+ * (the table at the end lists them, with their usage: `chos-it-tool help`).
  *
  * Static, so the same file runs on the host and inside the busybox trees (which
  * have no libc). Every subcommand prints what a user would see -- a link target,
- * or "ERR <ERRNO-NAME>" -- so the shell tests can compare exact strings.
- *
- *   readlink PATH [COUNT]            readlink COUNT times in this one process
- *   whoami PATH                      "pid P ppid Q sid S tid T target X"
- *   readlink-exec PATH PROG [ARGS...]  readlink (printed as "before TARGET"), then exec
- *                                    PROG in the same process (same pid)
- *   access PATH                      faccessat(F_OK): "OK" or "ERR ENOENT" (the flush lookup)
- *   open PATH [ro|rw]                open(2): "OK" or "ERR EACCES"
- *   write PATH TEXT                  open O_WRONLY + write: "OK" or "ERR EACCES"
- *   mkdir PATH                       "OK" or "ERR ..."
- *   stat PATH COUNT                  COUNT stat(2) calls: "OK n" or the first "ERR ..."
- *   threads PATH NTHREADS COUNT      readlink from non-leader threads and the leader
- *   forkcheck PATH EXPECT N          N times: fork, the child readlinks and compares
- *   probe LINK FILE INTERVAL_MS N    a long-running process inside an environment:
- *                                    "<seq> <target|ERR:X> <NAME|ERR:X>" every interval
- *   ctl LINK FLUSH                   commands on stdin: r (readlink), f (flush lookup),
- *                                    e (re-exec itself: exec keeps the pid), p (pid), q
- *   cycle REGDIR LINK N ENV...       N times: fork, the child registers itself in
- *                                    ENV[i % k], readlinks, compares, exits (P5)
- *   reuse REGDIR LINK ENV N MODE [ENV2]  pid reuse (needs its own pid namespace and
- *                                    /proc/sys/kernel/ns_last_pid); MODE plain|midreq|thread
- *   flood LINK SECONDS EXPECT        readlink as fast as possible
- *   latency LINK N INTERVAL_MS EXPECT   readlink latency percentiles
- *   exchange A B SECONDS [HOLD_US GAP_US]  renameat2(RENAME_EXCHANGE) loop (SECURITY.md
- *                                    C); with HOLD/GAP: swap, hold HOLD_US, swap back,
- *                                    wait GAP_US (short windows at random points)
- *   midexit LINK N                   children whose readlink thread is cut by exit_group
- *   exec0 PROG [ENV...]              execve(PROG) with an empty argv (argc 0) and exactly
- *                                    ENV as its environment (pkexec CVE-2021-4034)
- *   ptrace-race N COMM PROG [ARGS...]  N times: fork, exec PROG, and from the moment the
- *                                    exec happened try PTRACE_SEIZE/PTRACE_ATTACH on it in
- *                                    a loop until it exits (SECURITY.md A, bubblewrap
- *                                    CVE-2016-8659). Prints "refused R late L bad B
- *                                    exits E": late = attached after the process stopped
- *                                    being privileged (the user's own command); bad =
- *                                    attached while it had a root id or a capability, or
- *                                    while its comm was still COMM (the launcher);
- *                                    exits = runs whose exit status was not 0.
+ * or "ERR <ERRNO-NAME>" -- so the shell tests can compare exact strings. The
+ * attacks (a hostile caller, races against chos-setup) are chos-it-attack's
+ * (attack_main.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-#ifndef RENAME_EXCHANGE
-#define RENAME_EXCHANGE (1 << 1)
-#endif
 
 static const char *errname(int e)
 {
@@ -512,6 +475,22 @@ static void *one_readlink_thread(void *p)
     return NULL;
 }
 
+static volatile sig_atomic_t midreq_reported;
+
+/* One readlink (so the answer is cached under this thread's tid), reported; then
+ * readlinks back to back until exit_group cuts one short. */
+static void *midreq_thread(void *p)
+{
+    one_readlink_thread(p);
+    midreq_reported = 1;
+    for (;;) {
+        char buf[PATH_MAX];
+        if (readlink(((struct spin_arg *)p)->link, buf, sizeof buf) < 0)
+            continue;
+    }
+    return NULL;
+}
+
 static int set_last_pid(pid_t last)
 {
     char text[32];
@@ -591,9 +570,12 @@ static int cmd_reuse(int argc, char **argv)
             struct spin_arg sa = {link, fds[1]};
             pthread_t t;
             if (strcmp(mode, "midreq") == 0) {
-                /* a thread keeps a readlink in flight; exit_group cuts it */
-                if (pthread_create(&t, NULL, spin_thread, &sa) != 0)
+                /* a thread reads once (cached under its tid), reports, and keeps a
+                 * readlink in flight; exit_group cuts it at a random moment */
+                if (pthread_create(&t, NULL, midreq_thread, &sa) != 0)
                     _exit(3);
+                while (!midreq_reported)
+                    sched_yield();
                 struct timespec ts = {0, (rand() % 300) * 1000L};
                 nanosleep(&ts, NULL);
                 _exit(0);
@@ -617,24 +599,24 @@ static int cmd_reuse(int argc, char **argv)
         close(fds[1]);
         int tid = 0;
         char abuf[PATH_MAX + 16] = "";
-        if (read(fds[0], &tid, sizeof tid) != (ssize_t)sizeof tid && strcmp(mode, "midreq") != 0) {
+        if (read(fds[0], &tid, sizeof tid) != (ssize_t)sizeof tid) {
             ++errors;
             close(fds[0]);
             kill(a, SIGKILL);
             waitpid(a, NULL, 0);
             continue;
         }
-        if (strcmp(mode, "midreq") != 0) {
-            ssize_t k = read(fds[0], abuf, sizeof abuf - 1);
-            abuf[k > 0 ? k : 0] = '\0';
-            if (strcmp(abuf, want_a) != 0) {
-                fprintf(stderr, "reuse: registered process %d (tid %d) in %s got '%s' (want '%s')\n", (int)a, tid,
-                        env, abuf, want_a);
-                ++wrong;
-            }
+        ssize_t k = read(fds[0], abuf, sizeof abuf - 1);
+        abuf[k > 0 ? k : 0] = '\0';
+        if (strcmp(abuf, want_a) != 0) {
+            fprintf(stderr, "reuse: registered process %d (tid %d) in %s got '%s' (want '%s')\n", (int)a, tid, env,
+                    abuf, want_a);
+            ++wrong;
         }
         close(fds[0]);
-        pid_t victim = strcmp(mode, "thread") == 0 ? (pid_t)tid : a;
+        /* The number the cache may hold: the leader's (plain), else the tid of the
+         * thread that made the request. */
+        pid_t victim = strcmp(mode, "plain") == 0 ? a : (pid_t)tid;
         if (strcmp(mode, "thread") != 0) {
             int st;
             waitpid(a, &st, 0);
@@ -723,66 +705,6 @@ static int cmd_latency(int argc, char **argv)
     return wrong || errors ? 1 : 0;
 }
 
-/* ---------------------------------------------------------------- exchange */
-
-static volatile sig_atomic_t stop_requested;
-
-static void request_stop(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
-
-static void sleep_us(long us)
-{
-    struct timespec ts = {us / 1000000, (us % 1000000) * 1000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !stop_requested)
-        ;
-}
-
-static int exchange_once(const char *a, const char *b)
-{
-    return (int)syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE);
-}
-
-static int cmd_exchange(int argc, char **argv)
-{
-    if (argc < 3)
-        return 2;
-    uint64_t end = now_ns() + (uint64_t)num(argv[2]) * 1000000000ULL;
-    long hold = argc > 3 ? num(argv[3]) : 0, gap = argc > 4 ? num(argv[4]) : 0;
-    long swaps = 0, fails = 0;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = request_stop;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    srand((unsigned)getpid());
-    do { /* SECONDS 0: one attempt */
-        if (exchange_once(argv[0], argv[1]) != 0) {
-            ++fails;
-        } else {
-            ++swaps;
-            if (hold || gap) {
-                sleep_us(hold);
-                /* swap back (a mount on the moved directory makes it EBUSY:
-                 * then it stays where it is) */
-                for (int tries = 0; tries < 200; ++tries) {
-                    if (exchange_once(argv[0], argv[1]) == 0) {
-                        ++swaps;
-                        break;
-                    }
-                    sleep_us(1000);
-                }
-            }
-        }
-        if (gap)
-            sleep_us(gap / 2 + rand() % (gap + 1));
-    } while (now_ns() < end && !stop_requested);
-    printf("swaps %ld fails %ld\n", swaps, fails);
-    return 0;
-}
-
 /* ----------------------------------------------------------------- midexit */
 
 static int cmd_midexit(int argc, char **argv)
@@ -812,175 +734,181 @@ static int cmd_midexit(int argc, char **argv)
     return 0;
 }
 
-static int cmd_exec0(int argc, char **argv)
+/* ---------------------------------------------------------------- try-root */
+
+/* What a dropped process gets when it asks for root back. */
+static int cmd_try_root(int argc, char **argv)
 {
-    if (argc < 1) {
-        fprintf(stderr, "usage: exec0 PROG [ENV...]\n");
-        return 2;
-    }
-    char *empty[] = {NULL};
-    /* argv ends at argv[argc]: the rest is the new environment, NULL-terminated */
-    execve(argv[0], empty, argv + 1);
-    printf("ERR %s\n", errname(errno));
-    return 1;
+    (void)argc;
+    (void)argv;
+    gid_t none[1] = {0};
+    int u = setuid(0) == 0 ? 0 : errno;
+    int g = setgid(0) == 0 ? 0 : errno;
+    int s = setgroups(1, none) == 0 ? 0 : errno;
+    printf("setuid %s setgid %s setgroups %s\n", u ? errname(u) : "OK", g ? errname(g) : "OK",
+           s ? errname(s) : "OK");
+    return u && g && s ? 0 : 1;
 }
 
-/* After a successful attach: is the tracee (stopped) privileged, or still the launcher? */
-static int ptrace_is_bad(pid_t pid, const char *comm)
+/* --------------------------------------------------------------- exec-with */
+
+static int signal_number(const char *name)
 {
-    char path[64], buf[4096], name[64] = "";
-    snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (f) {
-        if (fgets(name, sizeof name, f))
-            name[strcspn(name, "\n")] = '\0';
-        fclose(f);
+    for (int sig = 1; sig < NSIG; ++sig) {
+        const char *abbrev = sigabbrev_np(sig);
+        if (abbrev && strcmp(abbrev, name) == 0)
+            return sig;
     }
-    int bad = strcmp(name, comm) == 0;
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    f = fopen(path, "r");
-    if (!f)
-        return bad;
-    while (fgets(buf, sizeof buf, f)) {
-        unsigned a, b, c, d;
-        unsigned long long cap;
-        if ((sscanf(buf, "Uid: %u %u %u %u", &a, &b, &c, &d) == 4 ||
-             sscanf(buf, "Gid: %u %u %u %u", &a, &b, &c, &d) == 4) &&
-            (a == 0 || b == 0 || c == 0 || d == 0))
-            bad = 1;
-        if ((sscanf(buf, "CapEff: %llx", &cap) == 1 || sscanf(buf, "CapPrm: %llx", &cap) == 1) && cap)
-            bad = 1;
-    }
-    fclose(f);
-    if (bad)
-        fprintf(stderr, "ptrace-race: attached to pid %d comm '%s' while privileged or the launcher\n",
-                (int)pid, name);
-    return bad;
+    return (int)num(name);
 }
 
-static int cmd_ptrace_race(int argc, char **argv)
+/* Calls f(value) for each comma-separated item of list. */
+static void each_item(const char *list, void (*f)(const char *item, void *arg), void *arg)
 {
-    if (argc < 3) {
-        fprintf(stderr, "usage: ptrace-race N COMM PROG [ARGS...]\n");
+    char copy[256];
+    copy_str(copy, sizeof copy, list);
+    char *save = NULL;
+    for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save))
+        f(item, arg);
+}
+
+static void add_signal(const char *item, void *set)
+{
+    sigaddset(set, signal_number(item));
+}
+
+static void ignore_signal(const char *item, void *unused)
+{
+    (void)unused;
+    if (signal(signal_number(item), SIG_IGN) == SIG_ERR)
+        die("signal");
+}
+
+static void close_fd(const char *item, void *unused)
+{
+    (void)unused;
+    close((int)num(item));
+}
+
+static int cmd_exec_with(int argc, char **argv)
+{
+    int i = 0;
+    sigset_t block;
+    sigemptyset(&block);
+    for (; i < argc && strcmp(argv[i], "--") != 0; ++i) {
+        const char *a = argv[i];
+        if (strncmp(a, "umask=", 6) == 0)
+            umask((mode_t)strtol(a + 6, NULL, 8));
+        else if (strncmp(a, "block=", 6) == 0)
+            each_item(a + 6, add_signal, &block);
+        else if (strncmp(a, "ignore=", 7) == 0)
+            each_item(a + 7, ignore_signal, NULL);
+        else if (strncmp(a, "close=", 6) != 0) {
+            fprintf(stderr, "chos-it-tool: exec-with: unknown setting '%s'\n", a);
+            return 2;
+        }
+    }
+    if (i + 1 >= argc) {
+        fprintf(stderr, "chos-it-tool: exec-with: no program after --\n");
         return 2;
     }
-    long n = atol(argv[0]);
-    const char *comm = argv[1];
-    long refused = 0, late = 0, bad = 0, exits = 0;
-    for (long i = 0; i < n; ++i) {
-        int p[2];
-        if (pipe2(p, O_CLOEXEC) != 0)
-            die("pipe2");
-        pid_t pid = fork();
-        if (pid < 0)
-            die("fork");
-        if (pid == 0) {
-            close(p[0]);
-            execv(argv[2], argv + 2);
-            _exit(127);
-        }
-        close(p[1]);
-        char c;
-        /* EOF: the exec closed the write end (close-on-exec). */
-        while (read(p[0], &c, 1) < 0 && errno == EINTR)
-            ;
-        close(p[0]);
-        int status = 0, done = 0;
-        for (long k = 0; !done; ++k) {
-            pid_t w = waitpid(pid, &status, WNOHANG);
-            if (w == pid) {
-                done = 1;
-                break;
-            }
-            int seize = k % 2 == 0;
-            long r = seize ? ptrace(PTRACE_SEIZE, pid, 0, 0) : ptrace(PTRACE_ATTACH, pid, 0, 0);
-            if (r != 0) {
-                if (errno == EPERM)
-                    ++refused;
-                continue;
-            }
-            /* Attached: stop it (frozen credentials), judge, let go. */
-            if (seize)
-                ptrace(PTRACE_INTERRUPT, pid, 0, 0);
-            for (;;) {
-                w = waitpid(pid, &status, __WALL);
-                if (w < 0 && errno == EINTR)
-                    continue;
-                break;
-            }
-            if (w == pid && (WIFEXITED(status) || WIFSIGNALED(status))) {
-                done = 1;
-                ++late;
-                break;
-            }
-            if (ptrace_is_bad(pid, comm))
-                ++bad;
-            else
-                ++late;
-            ptrace(PTRACE_DETACH, pid, 0, 0);
-            /* PTRACE_ATTACH's SIGSTOP may still be pending (the stop we saw was
-             * another one): SIGCONT discards it and ends any group stop. */
-            kill(pid, SIGCONT);
-            while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
-            done = 1;
-        }
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-            ++exits;
+    if (sigprocmask(SIG_BLOCK, &block, NULL) != 0)
+        die("sigprocmask");
+    /* Last: after this the messages above could not be written. */
+    for (int k = 0; k < i; ++k)
+        if (strncmp(argv[k], "close=", 6) == 0)
+            each_item(argv[k] + 6, close_fd, NULL);
+    execv(argv[i + 1], argv + i + 1);
+    return 127;
+}
+
+/* ------------------------------------------------------------------- table */
+
+struct command {
+    const char *name;
+    const char *args;
+    const char *what;
+    int (*run)(int argc, char **argv, char **full_argv);
+};
+
+#define PLAIN(f)                                                                                                    \
+    static int f##_any(int argc, char **argv, char **full_argv)                                                    \
+    {                                                                                                               \
+        (void)full_argv;                                                                                            \
+        return f(argc, argv);                                                                                       \
     }
-    printf("refused %ld late %ld bad %ld exits %ld\n", refused, late, bad, exits);
-    return 0;
+PLAIN(cmd_readlink)
+PLAIN(cmd_readlink_exec)
+PLAIN(cmd_whoami)
+PLAIN(cmd_access)
+PLAIN(cmd_open)
+PLAIN(cmd_write)
+PLAIN(cmd_mkdir)
+PLAIN(cmd_stat)
+PLAIN(cmd_threads)
+PLAIN(cmd_forkcheck)
+PLAIN(cmd_probe)
+PLAIN(cmd_cycle)
+PLAIN(cmd_reuse)
+PLAIN(cmd_flood)
+PLAIN(cmd_latency)
+PLAIN(cmd_midexit)
+PLAIN(cmd_exec_with)
+PLAIN(cmd_try_root)
+
+static const struct command commands[] = {
+    {"readlink", "PATH [COUNT]", "readlink COUNT times in this one process", cmd_readlink_any},
+    {"readlink-exec", "PATH PROG [ARGS...]",
+     "readlink (printed as \"before TARGET\"), then exec PROG in the same process (same pid)",
+     cmd_readlink_exec_any},
+    {"whoami", "PATH", "\"pid P ppid Q sid S tid T target X\"", cmd_whoami_any},
+    {"access", "PATH", "faccessat(F_OK): \"OK\" or \"ERR ENOENT\" (the flush lookup)", cmd_access_any},
+    {"open", "PATH [ro|rw]", "open(2): \"OK\" or \"ERR EACCES\"", cmd_open_any},
+    {"write", "PATH TEXT", "open O_WRONLY + write: \"OK\" or \"ERR EACCES\"", cmd_write_any},
+    {"mkdir", "PATH", "\"OK\" or \"ERR ...\"", cmd_mkdir_any},
+    {"stat", "PATH COUNT", "COUNT stat(2) calls: \"OK n\" or the first \"ERR ...\"", cmd_stat_any},
+    {"threads", "PATH NTHREADS COUNT", "readlink from non-leader threads and the leader, at once", cmd_threads_any},
+    {"forkcheck", "PATH EXPECT N", "N times: fork, the child readlinks and compares", cmd_forkcheck_any},
+    {"probe", "LINK FILE INTERVAL_MS N",
+     "a long-running process inside an environment: \"<seq> <target|ERR:X> <NAME|ERR:X>\" every interval",
+     cmd_probe_any},
+    {"ctl", "LINK FLUSH",
+     "commands on stdin: r (readlink), f (flush lookup), e (re-exec itself: exec keeps the pid), p (pid), q",
+     cmd_ctl},
+    {"cycle", "REGDIR LINK N ENV...",
+     "N times: fork, the child registers itself in ENV[i % k], readlinks, compares, exits", cmd_cycle_any},
+    {"reuse", "REGDIR LINK ENV N MODE [ENV2]",
+     "number reuse (own pid namespace, /proc/sys/kernel/ns_last_pid): a process in ENV reads the link, goes, and "
+     "a new process (in ENV2, else unregistered) takes its number -- MODE plain: the pid; thread: the tid of a "
+     "thread that read and exited; midreq: the tid of a thread whose readlink was in flight when the process "
+     "exited",
+     cmd_reuse_any},
+    {"flood", "LINK SECONDS EXPECT", "readlink as fast as possible", cmd_flood_any},
+    {"latency", "LINK N INTERVAL_MS EXPECT", "readlink latency percentiles", cmd_latency_any},
+    {"midexit", "LINK N", "children whose readlink threads are cut by exit_group", cmd_midexit_any},
+    {"try-root", "", "setuid(0), setgid(0), setgroups({0}): \"setuid E setgid E setgroups E\" (OK or the errno)",
+     cmd_try_root_any},
+    {"exec-with", "[umask=OOO] [block=SIG,...] [ignore=SIG,...] [close=FD,...] -- PROG [ARGS...]",
+     "exec PROG from this process state (what a caller may hand the launcher)", cmd_exec_with_any},
+};
+
+static void usage(FILE *to)
+{
+    fprintf(to, "usage: chos-it-tool COMMAND ARGS...\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; ++i)
+        fprintf(to, "  %s %s\n      %s\n", commands[i].name, commands[i].args, commands[i].what);
 }
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        fprintf(stderr, "usage: chos-it-tool COMMAND ARGS... (see the source)\n");
-        return 2;
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
     }
-    const char *cmd = argv[1];
-    int n = argc - 2;
-    char **a = argv + 2;
-    if (!strcmp(cmd, "readlink"))
-        return cmd_readlink(n, a);
-    if (!strcmp(cmd, "readlink-exec"))
-        return cmd_readlink_exec(n, a);
-    if (!strcmp(cmd, "whoami"))
-        return cmd_whoami(n, a);
-    if (!strcmp(cmd, "access"))
-        return cmd_access(n, a);
-    if (!strcmp(cmd, "open"))
-        return cmd_open(n, a);
-    if (!strcmp(cmd, "write"))
-        return cmd_write(n, a);
-    if (!strcmp(cmd, "mkdir"))
-        return cmd_mkdir(n, a);
-    if (!strcmp(cmd, "stat"))
-        return cmd_stat(n, a);
-    if (!strcmp(cmd, "threads"))
-        return cmd_threads(n, a);
-    if (!strcmp(cmd, "forkcheck"))
-        return cmd_forkcheck(n, a);
-    if (!strcmp(cmd, "probe"))
-        return cmd_probe(n, a);
-    if (!strcmp(cmd, "ctl"))
-        return cmd_ctl(n, a, argv);
-    if (!strcmp(cmd, "cycle"))
-        return cmd_cycle(n, a);
-    if (!strcmp(cmd, "reuse"))
-        return cmd_reuse(n, a);
-    if (!strcmp(cmd, "flood"))
-        return cmd_flood(n, a);
-    if (!strcmp(cmd, "latency"))
-        return cmd_latency(n, a);
-    if (!strcmp(cmd, "exchange"))
-        return cmd_exchange(n, a);
-    if (!strcmp(cmd, "midexit"))
-        return cmd_midexit(n, a);
-    if (!strcmp(cmd, "exec0"))
-        return cmd_exec0(n, a);
-    if (!strcmp(cmd, "ptrace-race"))
-        return cmd_ptrace_race(n, a);
-    fprintf(stderr, "chos-it-tool: unknown command '%s'\n", cmd);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; ++i)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 2, argv + 2, argv);
+    fprintf(stderr, "chos-it-tool: unknown command '%s'\n", argv[1]);
+    usage(stderr);
     return 2;
 }

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# SECURITY.md classes B, A (ptrace window), D, I, N and O against the setuid-root
-# launcher run as an unprivileged user (launcher_basic.sh covers A ids/caps, E, G).
+# Attacks on the setuid-root launcher run as an unprivileged user (docs/threat-model.md):
+# argv and environment (B), the ptrace window (A), code from the tree (D), ~/.chos
+# read as root (I), resource limits (N), signals aimed inside the privileged window
+# (O). launcher_basic.sh and launcher_privilege_drop.sh cover the rest of A, E, G.
 # What a user sees is asserted: the exact error line, the exit status, and what is
 # left on the system (registrations in the registry's cgroup.procs, mounts, marker
-# files written by code that must never run as root, the daemon's fds).
+# files written by code that must never run as root, processes, the daemon's fds).
+# checks: A B D I N O
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 source "$IT_LIB_DIR/launcher_lib.sh"
@@ -11,7 +14,7 @@ command -v cc >/dev/null || it_fail "needs a C compiler (cc) for the marker libr
 command -v prlimit >/dev/null || it_fail "needs prlimit (util-linux)"
 
 it_launchers
-lt_user chosit
+it_user chosit
 make_tree "$IT_BASE/trees/a" a
 make_tree "$IT_BASE/trees/b" b
 make_tree "$IT_BASE/trees/evil" evil
@@ -49,7 +52,7 @@ it_bind_config
 it_start
 lt_mounts_baseline
 
-AS=("${LT_AS_USER[@]}")
+AS=("${IT_AS_USER[@]}")
 chos_run() { "${AS[@]}" "$BIN/chos-run" "$@"; }
 no_root_markers() { # WHAT
     local m
@@ -64,7 +67,7 @@ it_say "--- class B: argv"
 # argc 0 (pkexec CVE-2021-4034: argv[1] would be envp[0]). Linux >= 5.18 hands the
 # program argv {""} instead; either way a clean refusal, and the environment
 # strings are never read as options or a command.
-out=$("${AS[@]}" "$TOOL" exec0 "$BIN/chos-run" "-o" "b" "PATH=/bin" 2>&1); rc=$?
+out=$("${AS[@]}" "$ATTACK" exec0 "$BIN/chos-run" "-o" "b" "PATH=/bin" 2>&1); rc=$?
 assert_eq "argc 0: exit status ($out)" 125 "$rc"
 assert_match "argc 0: the message" \
     "^chos: (refusing to run: argc is 0|no command given \\(see 'chos-run --help'\\))$" "$out"
@@ -108,7 +111,7 @@ it_say "--- class B: loader variables"
 
 # The control: the marker library works, as the user, in a dynamic host program.
 "${AS[@]}" LD_PRELOAD="$EVIL" /bin/true
-assert_ne "control: LD_PRELOAD marks as the user" "" "$(ls "$MARK" | grep "^ctor\\.$LT_UID\\.")"
+assert_ne "control: LD_PRELOAD marks as the user" "" "$(ls "$MARK" | grep "^ctor\\.$IT_USER_UID\\.")"
 rm -f "$MARK"/*
 
 # gconv: a module directory naming the library for every charset the launcher could use.
@@ -121,16 +124,16 @@ chmod -R a+rX "$GCONV"
 # PATH=.: a directory of the user's full of programs named like what a privileged
 # helper could run; each marks with its euid. It is the working directory (on the
 # shared /home, so it also exists inside the trees).
-DOT=/home/$LT_USER/dot
+DOT=/home/chosit/dot
 mkdir -p "$DOT"
 for p in true sh bash cat id getent nscd unix_chkpwd modprobe mount umount ldconfig iconv locale; do
     printf '#!/bin/sh\n: > %s/path-%s.$(/bin/busybox id -u).$$\nexit 0\n' "$MARK" "$p" > "$DOT/$p"
     chmod 0755 "$DOT/$p"
 done
-chown -R "$LT_UID:$LT_UID" "$DOT"
-BASHENV=/home/$LT_USER/bashenv
+chown -R "$IT_USER_UID:$IT_USER_UID" "$DOT"
+BASHENV=/home/chosit/bashenv
 printf ': > %s/bashenv.$(/bin/busybox id -u).$$\n' "$MARK" > "$BASHENV"
-chown "$LT_UID:$LT_UID" "$BASHENV"
+chown "$IT_USER_UID:$IT_USER_UID" "$BASHENV"
 tunables="glibc.malloc.mxfast=glibc.malloc.mxfast=$(head -c 4000 /dev/zero | tr '\0' A)"
 
 attack() { # LABEL ENV=VALUE...: the launch still works, nothing ran as root
@@ -168,7 +171,7 @@ assert_eq "PATH=. in the child" ".:/.chos/bin" "$out"
 rm -f "$MARK"/*
 out=$(cd "$DOT" && "${AS[@]}" PATH=. "$BIN/chos-run" -o a -- id 2>&1); rc=$?
 assert_eq "PATH=. -- id: exit ($out)" 0 "$rc"
-assert_eq "PATH=.: ./id ran as the user" "path-id.$LT_UID" \
+assert_eq "PATH=.: ./id ran as the user" "path-id.$IT_USER_UID" \
     "$(ls "$MARK" | sed 's/\.[0-9]*$//' | sort -u | tr '\n' ' ' | sed 's/ $//')"
 no_root_markers "PATH=."
 lt_assert_clean "loader variables"
@@ -180,7 +183,7 @@ it_say "--- class A: ptrace window"
 # (PTRACE_SEIZE and PTRACE_ATTACH, alternately, in a loop): always refused until the
 # launcher has exec'd the user's own command (comm "sleep"); never attached while
 # the process is the launcher or has a root id or a capability.
-out=$("${AS[@]}" "$TOOL" ptrace-race 40 chos-run "$BIN/chos-run" -o a -- sleep 0.05 2>&1); rc=$?
+out=$("${AS[@]}" "$ATTACK" ptrace-race 40 chos-run "$BIN/chos-run" -o a -- sleep 0.05 2>&1); rc=$?
 it_say "ptrace-race: $out"
 assert_eq "ptrace-race: exit" 0 "$rc"
 assert_match "ptrace-race: never attached to the launcher, every launch succeeded" \
@@ -197,7 +200,7 @@ it_say "--- class D: code from the tree"
 rm -f "$MARK"/*
 out=$(chos_run -o evil -- /bin/getpw 2>&1); rc=$?
 assert_eq "control: a dynamic program of the evil tree runs ($out)" 0 "$rc"
-assert_eq "control: ld.so.preload and libnss_evil ran, as the user" "ctor.$LT_UID nss.$LT_UID" \
+assert_eq "control: ld.so.preload and libnss_evil ran, as the user" "ctor.$IT_USER_UID nss.$IT_USER_UID" \
     "$(ls "$MARK" | sed 's/\.[0-9]*$//' | sort -u | tr '\n' ' ' | sed 's/ $//')"
 rm -f "$MARK"/*
 # The launcher started inside the evil environment (the host's setuid binary bound at
@@ -206,7 +209,7 @@ out=$(chos_run -o evil -- chos-run -o a -- cat /etc/os-release 2>&1); rc=$?
 assert_eq "from evil into a: exit ($out)" 0 "$rc"
 assert_eq "from evil into a" "NAME=a" "$(grep '^NAME=' <<< "$out")"
 out=$(chos_run -o evil -- chos-run -o evil -- id -u 2>&1); rc=$?
-assert_eq "from evil into evil ($out)" "0 $LT_UID" "$rc $out"
+assert_eq "from evil into evil ($out)" "0 $IT_USER_UID" "$rc $out"
 out=$(chos_run -o evil -- chos --list 2>&1); rc=$?
 assert_eq "chos --list from evil: exit ($out)" 0 "$rc"
 assert_match "chos --list from evil: current marked" "^\\* evil " "$(grep ' evil ' <<< "$out")"
@@ -224,7 +227,7 @@ it_say "--- class I: ~/.chos"
 
 # Read with the user's rights only, bounded, never a hang, never content in output;
 # when it cannot be used it is ignored with a note and the default (a) applies.
-H=/home/$LT_USER
+H=/home/chosit
 uf_case() { # LABEL EXPECTED-NAME EXPECTED-STDERR
     local label=$1 name=$2 note=$3 t0 t1 out err rc
     t0=$(date +%s%N)
@@ -243,29 +246,29 @@ echo b > "$SECRET_FILE"; echo SECRET >> "$SECRET_FILE"; chmod 0644 "$SECRET_FILE
 NOTE_OPEN="chos: ~/.chos cannot be opened by the user (or is a symlink): ignored"
 NOTE_REG="chos: ~/.chos is not a regular file: ignored"
 
-clear_uf; echo b > "$H/.chos"; chown "$LT_UID:$LT_UID" "$H/.chos"
+clear_uf; echo b > "$H/.chos"; chown "$IT_USER_UID:$IT_USER_UID" "$H/.chos"
 uf_case "a plain file saying b" b ""
 clear_uf; ln -s /etc/shadow "$H/.chos"
 uf_case "symlink to /etc/shadow" a "$NOTE_OPEN"
 clear_uf; ln -s "$SECRET_FILE" "$H/.chos"
 uf_case "symlink to a readable file saying b" a "$NOTE_OPEN"
-clear_uf; mkfifo "$H/.chos"; chown "$LT_UID:$LT_UID" "$H/.chos"
+clear_uf; mkfifo "$H/.chos"; chown "$IT_USER_UID:$IT_USER_UID" "$H/.chos"
 uf_case FIFO a "$NOTE_REG"
 # A FIFO with a writer that never writes: still no hang.
 sleep 30 > "$H/.chos" & IT_PIDS+=($!)
 uf_case "FIFO with an idle writer" a "$NOTE_REG"
 kill $! 2>/dev/null; wait $! 2>/dev/null
-clear_uf; printf 'b\n' > "$H/.chos"; truncate -s 1G "$H/.chos"; chown "$LT_UID:$LT_UID" "$H/.chos"
+clear_uf; printf 'b\n' > "$H/.chos"; truncate -s 1G "$H/.chos"; chown "$IT_USER_UID:$IT_USER_UID" "$H/.chos"
 uf_case "1 GiB sparse file, first line b" b ""
-clear_uf; mkdir "$H/.chos"; chown "$LT_UID:$LT_UID" "$H/.chos"
+clear_uf; mkdir "$H/.chos"; chown "$IT_USER_UID:$IT_USER_UID" "$H/.chos"
 uf_case directory a "$NOTE_REG"
 clear_uf; cp "$SECRET_FILE" "$H/.chos"; chmod 0600 "$H/.chos"   # root's, in the user's home
 uf_case "unreadable (root's 0600, saying b)" a "$NOTE_OPEN"
-clear_uf; cp "$SECRET_FILE" "$H/.chos"; chown "$LT_UID:$LT_UID" "$H/.chos"; chmod 0000 "$H/.chos"
+clear_uf; cp "$SECRET_FILE" "$H/.chos"; chown "$IT_USER_UID:$IT_USER_UID" "$H/.chos"; chmod 0000 "$H/.chos"
 uf_case "unreadable (the user's, mode 0000)" a "$NOTE_OPEN"
 # 1 GiB of zeros: its first line is not a name -- the launcher refuses (it never
 # falls back: chos.yaml(5) fail_to_default is for logins and jobs), one bounded line.
-clear_uf; truncate -s 1G "$H/.chos"; chown "$LT_UID:$LT_UID" "$H/.chos"
+clear_uf; truncate -s 1G "$H/.chos"; chown "$IT_USER_UID:$IT_USER_UID" "$H/.chos"
 t0=$(date +%s%N)
 out=$(timeout 20 "${AS[@]}" "$BIN/chos-run" -- true 2>&1); rc=$?
 t1=$(date +%s%N)
@@ -295,7 +298,7 @@ assert_eq "RLIMIT_NOFILE=3 (no free fd): a clean refusal ($out)" 125 "$rc"
 
 # RLIMIT_NPROC reached (1: the user's own process already counts). The ~/.chos
 # reader forks; the user's command runs; a command that forks gets the error itself.
-echo b > "$H/.chos"; chown "$LT_UID:$LT_UID" "$H/.chos"
+echo b > "$H/.chos"; chown "$IT_USER_UID:$IT_USER_UID" "$H/.chos"
 out=$("${AS[@]}" prlimit --nproc=1 "$BIN/chos-run" -- cat /etc/os-release 2>&1); rc=$?
 it_say "RLIMIT_NPROC=1: exit $rc: $(head -n 1 <<< "$out")"
 case $rc in
@@ -312,7 +315,7 @@ it_say "--- class O: signals"
 # SIGINT, SIGTERM, SIGKILL at random points of the setup (with and without the
 # ~/.chos reader's fork): afterwards no process registered, no new mount, no
 # process left, the daemon's fds back where they were.
-echo b > "$H/.chos"; chown "$LT_UID:$LT_UID" "$H/.chos"
+echo b > "$H/.chos"; chown "$IT_USER_UID:$IT_USER_UID" "$H/.chos"
 fds_before=$(daemon_fds "$DAEMON")
 killed=0
 for sig in INT TERM KILL; do

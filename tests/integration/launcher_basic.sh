@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The setuid launcher end to end (DESIGN.md "Entering an environment", SECURITY.md
-# classes A, B, E, G): chos and chos-run are copied setuid root onto the test's
-# tmpfs and run as nobody. The config path is fixed at build time
-# (CHOS_CONFIG_PATH), so the test binds its own config over it inside its private
-# mount namespace (lib.sh it_bind_config).
+# The setuid launcher end to end (docs/properties.md "Entering an environment"): chos
+# and chos-run are copied setuid root onto the test's tmpfs and run as nobody. The
+# config path is fixed at build time (CHOS_CONFIG_PATH), so the test binds its own
+# config over it inside its private mount namespace (lib.sh it_bind_config).
+# checks: A B E G L
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 
@@ -102,7 +102,7 @@ it_say "timings (chos-run -o a --debug -- true):"
 while IFS= read -r l; do it_say "  $l"; done <<< "$timings"
 assert_match "--debug prints the registration phase" "phase registration: [0-9.]+ ms" "$timings"
 
-# A stopped daemon: a clear refusal instead of a hang (SECURITY.md L).
+# A stopped daemon: a clear refusal instead of a hang (class L, docs/threat-model.md).
 kill -STOP "$DAEMON"
 out=$(timeout 10 "${RUN_AS[@]}" "$BIN/chos-run" -o a -- true 2>&1); rc=$?
 kill -CONT "$DAEMON"

@@ -3,13 +3,14 @@
 # rules, then the environment's; keep filters, unset removes, set assigns; CHOS is
 # always set last), the `personality: linux32` setting (uname -m), and the audit
 # line each launch writes to syslog (authpriv), read from a /dev/log of our own.
+# checks: B
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 source "$IT_LIB_DIR/launcher_lib.sh"
 command -v python3 >/dev/null || it_fail "needs python3 (the /dev/log listener)"
 
 it_launchers
-lt_user chosit
+it_user chosit
 lt_private_dev
 make_tree "$IT_BASE/trees/a" a
 make_tree "$IT_BASE/trees/b" b
@@ -30,7 +31,7 @@ environment:
 it_bind_config
 it_start
 
-AS=("${LT_AS_USER[@]}")
+AS=("${IT_AS_USER[@]}")
 # A caller environment with something to keep, drop and override, and a stale CHOS.
 CALLER=(KEEPME=1 OTHER=2 DROPME=3 OVERRIDE=caller TERM=vt100 CHOS=stale SECRETVAL=topsecret123)
 child_env() { # ENV: the child's `env`, sorted, without the harness's own variables
@@ -104,7 +105,7 @@ audit_case() {
         assert_match "audit $what: line $i" "$PREFIX$rx\$" "$(sed -n "${i}p" <<< "$lines")"
     done
 }
-U="user=chosit uid=$LT_UID"
+U="user=chosit uid=$IT_USER_UID"
 audit_case "ok" -o a -- true :: "$U env=a cmd=true result=ok"
 audit_case "ok, command by path" -o b -- /bin/cat /dev/null :: "$U env=b cmd=cat result=ok"
 audit_case "refused" -o nope -- true :: \

@@ -7,8 +7,10 @@
 #    snapshot (truncated, a symlink, a FIFO, 5 MiB of zeros) is ignored without
 #    hanging, a setup of another file writes none, stop removes it;
 #  - the registry record (<run_dir>/registry): what `registry.type: auto` resolved
-#    to, read instead of /proc/self/mountinfo; one that is not root's alone or a FIFO
-#    is ignored, a wrong one fails closed, stop removes it.
+#    to, read instead of /proc/self/mountinfo; one that is not root's alone, or a
+#    symlink, is ignored even when it lies, a FIFO is ignored, a wrong one that root
+#    wrote fails closed, stop removes it.
+# checks: J F
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 

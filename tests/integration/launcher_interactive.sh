@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# Interactive `chos` in a real terminal (issue 4): a pty (python3's pty module, a new
-# session with the pty as its controlling terminal) runs the setuid `chos` as an
-# unprivileged user whose login shell is /bin/sh. The prompt appears; a typed
-# command answers from the environment; Ctrl-C interrupts a running command but not
-# the shell; `exit N` returns to the caller with status N, in the caller's environment.
+# Interactive `chos` in a real terminal: a pty (python3's pty module, a new session
+# with the pty as its controlling terminal) runs the setuid `chos` as an unprivileged
+# user whose login shell is /bin/sh. The prompt appears; a typed command answers from
+# the environment; Ctrl-C interrupts a running command (before it could end by
+# itself) but not the shell; `exit N` returns N to the shell that ran chos, which is
+# still in its own environment, unregistered.
+# checks: P9 O
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 source "$IT_LIB_DIR/launcher_lib.sh"
 command -v python3 >/dev/null || it_fail "needs python3 (the pty driver)"
 
 it_launchers
-lt_user chosit
+it_user chosit
 make_tree "$IT_BASE/trees/a" a
 make_tree "$IT_BASE/trees/b" b
 IT_DEFAULT=a it_config a:"$IT_BASE/trees/a" b:"$IT_BASE/trees/b" h:-
@@ -123,7 +125,7 @@ expect 5 still here 42\r\n
 expect 5 chos-it\$ 
 send exit 7\r
 EOF
-out=$(cd /home/chosit && "${LT_AS_USER[@]}" PS1='chos-it$ ' TERM=dumb python3 "$IT_BASE/cache/pty_driver.py" \
+out=$(cd /home/chosit && "${IT_AS_USER[@]}" PS1='chos-it$ ' TERM=dumb python3 "$IT_BASE/cache/pty_driver.py" \
     "$IT_BASE/cache/session" "$BIN/chos" 2>"$IT_BASE/logs/pty.log"); rc=$?
 it_say "transcript: $(cat "$IT_BASE/logs/pty.log")"
 assert_eq "the pty driver" 0 "$rc"
@@ -144,7 +146,7 @@ expect 10 NAME=b\r\nb\r\n
 expect 5 chos-it\$ 
 send exit\r
 EOF
-out=$(cd /home/chosit && "${LT_AS_USER[@]}" PS1='chos-it$ ' TERM=dumb CHOS=b python3 "$IT_BASE/cache/pty_driver.py" \
+out=$(cd /home/chosit && "${IT_AS_USER[@]}" PS1='chos-it$ ' TERM=dumb CHOS=b python3 "$IT_BASE/cache/pty_driver.py" \
     "$IT_BASE/cache/session-b" "$BIN/chos" 2>"$IT_BASE/logs/pty-b.log"); rc=$?
 it_say "transcript (CHOS=b): $(cat "$IT_BASE/logs/pty-b.log")"
 assert_eq "interactive CHOS=b chos: exit status 0" "OK 0" "$out"

@@ -1,34 +1,9 @@
 # tests/integration/launcher_lib.sh -- helpers of the launcher_*.sh tests, sourced
 # after lib.sh's it_main (inner half: private mount and pid namespaces).
 #
-# Everything here changes only this test's mount namespace: a test user lives in
-# copies of /etc/passwd and /etc/group bound over the machine's, its home under the
-# test's tmpfs bound over /home; /dev/log is a listener of ours on a private /dev.
-
-# lt_user NAME: a user with a home (/home/NAME, owned by it) and /bin/sh as shell.
-# Sets LT_UID and LT_AS_USER (setpriv prefix). Call before make_tree (the trees copy
-# /etc/passwd) and before it_start.
-lt_user() { # NAME
-    local name=$1 id=61500 f
-    mkdir -p "$IT_BASE/etc"
-    for f in passwd group; do
-        if ! grep -q " /etc/$f " /proc/self/mountinfo; then
-            cp -p "/etc/$f" "$IT_BASE/etc/$f" || it_fail "cannot copy /etc/$f"
-            mount --bind "$IT_BASE/etc/$f" "/etc/$f" || it_fail "cannot bind the test's /etc/$f"
-        fi
-    done
-    while getent passwd "$id" >/dev/null || getent group "$id" >/dev/null; do id=$((id + 1)); done
-    echo "$name:x:$id:$id:CHOS launcher test user:/home/$name:/bin/sh" >> /etc/passwd
-    echo "$name:x:$id:" >> /etc/group
-    if ! grep -q " /home " /proc/self/mountinfo; then
-        mount --bind "$IT_BASE/home" /home || it_fail "cannot bind the test's /home"
-    fi
-    mkdir -p "/home/$name" && chown "$id:$id" "/home/$name" && chmod 0755 "/home/$name" ||
-        it_fail "cannot make /home/$name"
-    LT_UID=$id
-    LT_USER=$name
-    LT_AS_USER=(setpriv --reuid="$id" --regid="$id" --clear-groups env HOME="/home/$name" USER="$name" LOGNAME="$name")
-}
+# Everything here changes only this test's mount namespace: test users come from
+# lib.sh's it_user (the namespace's own /etc and /home); /dev/log is a listener of
+# ours on a private /dev.
 
 # lt_private_dev: this namespace's own /dev (device nodes on a tmpfs, a new devpts
 # instance) with /dev/log a datagram listener appending every line to $LT_SYSLOG.

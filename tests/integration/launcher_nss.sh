@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# The launcher resolves the caller through the host's NSS (DESIGN.md step 3). On a
-# cluster the users mostly come from a module (sssd, ldap, systemd), not from
-# /etc/passwd; a caller that "files" does not know makes the static launcher go on to
-# the next module of the host's nsswitch.conf. Whatever the outcome, the user sees a
-# clean result -- one line and 125, or the command's own status -- never a crash.
-# (Found by launcher_attacks: with "passwd: files systemd", as on Debian 12, the
-# static chos-run died of SIGSEGV inside libnss_systemd.so.2, exit status 139. The
-# launcher now reads the files itself and asks the host's getent, as the user, for
-# anything else: src/enter/user_db.hpp.) A user and a group known only to a real NSS
-# module (libnss-extrausers, standing in for sssd/LDAP) can use CHOS, and the
-# allow-list resolves that module's group.
+# The launcher resolves the caller through the host's NSS (docs/properties.md, step 3
+# of entering). On a cluster the users mostly come from a module (sssd, ldap,
+# systemd), not from /etc/passwd; a caller that "files" does not know makes the
+# static launcher go on to the next module of the host's nsswitch.conf. Whatever the
+# outcome, the user sees a clean result -- one line and 125, or the command's own
+# status -- never a crash. (Found by launcher_attacks: with "passwd: files systemd",
+# as on Debian 12, the static chos-run died of SIGSEGV inside libnss_systemd.so.2,
+# exit status 139. The launcher now reads the files itself and asks the host's
+# getent, as the user, for anything else: src/enter/user_db.hpp.) A user and a group
+# known only to a real NSS module (libnss-extrausers, standing in for sssd/LDAP) can
+# use CHOS, and the allow-list resolves that module's group.
+# checks: D P
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 

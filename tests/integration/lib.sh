@@ -1,4 +1,4 @@
-# tests/integration/lib.sh -- the integration suite's harness (HACKING.md "Tests").
+# tests/integration/lib.sh -- the harness of every root suite (docs/testing.md).
 #
 # Source it first thing from a test script, then call `it_main "$@"`:
 #
@@ -9,26 +9,32 @@
 #   it_done
 #
 # How a test runs:
-#  * outer half (the process meson started): skip with 77 when not root or without
-#    /dev/fuse; make the test base /tmp/chos-it.<pid>.XXXXXX and a unique registry name;
+#  * outer half (the process meson started): without root, skip (77): that is the
+#    only skip; as root a missing dependency fails the test (it_need), so CI never
+#    goes green on a test that did not run. Then make the test base
+#    /tmp/chos-it.<pid>.XXXXXX and a unique registry name;
 #    re-run the same script inside `unshare --mount --propagation private --pid --fork
 #    --mount-proc`; when it is over, sweep what could have outlived it (the named
 #    cgroup hierarchy, the base directory) and fail the test if anything was left.
 #  * inner half: pid 1 of its own pid namespace, so every process it started --
 #    the daemon included -- dies with it, whatever happens; its own mount namespace,
 #    so every mount dies with it. The base is a tmpfs (without nosuid: the setuid
-#    control of the class H test needs it), so no file of the test, setuid or not,
+#    control of the setuid test needs it), so no file of the test, setuid or not,
 #    ever reaches the machine's disks.
+#  * users and configuration: it_private_etc gives the namespace its own /etc (a copy
+#    on the test's tmpfs), it_user adds a user that exists only there; nothing of
+#    either ever reaches the machine's /etc.
 #  * an EXIT trap cleans up even after a failure halfway: test processes killed,
-#    `chos-setup stop --force`, then belt and braces (daemon killed, mounts under the
-#    base unmounted, cgroups of the registry removed, hierarchy unmounted until the
-#    kernel really destroyed it).
+#    the test's own cleanup commands (IT_CLEANUP), `chos-setup stop --force`, then belt
+#    and braces (daemon killed, mounts under the base unmounted, cgroups of the
+#    registry removed, hierarchy unmounted until the kernel really destroyed it).
 #  * it_done (the success path) stops CHOS the normal way and asserts that stop left
 #    nothing behind: no mount under the base, no daemon, no hierarchy.
 #  * the last line of the output is "PASS <test>" or "FAIL <test>: <what>".
 #
 # Environment (meson sets it; defaults suit a manual run from the source tree):
-#   CHOS_SOURCE_DIR, CHOS_BUILD_DIR, CHOS_SETUP, CHOS_LINKFS, CHOS_IT_TOOL, CHOS_IT_SUID
+#   CHOS_SOURCE_DIR, CHOS_BUILD_DIR, CHOS_SETUP, CHOS_LINKFS, CHOS_IT_TOOL,
+#   CHOS_IT_ATTACK, CHOS_IT_SUID
 #   CHOS_IT_KEEP=1   on failure, print the daemon log and mountinfo before cleaning up
 
 set -u
@@ -42,8 +48,9 @@ IT_LIB_DIR=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
 : "${CHOS_SETUP:=$CHOS_BUILD_DIR/src/setup/chos-setup}"
 : "${CHOS_LINKFS:=$CHOS_BUILD_DIR/src/fuse-linkfs/chos-linkfs}"
 : "${CHOS_IT_TOOL:=$CHOS_BUILD_DIR/tests/integration/chos-it-tool}"
+: "${CHOS_IT_ATTACK:=$CHOS_BUILD_DIR/tests/integration/chos-it-attack}"
 : "${CHOS_IT_SUID:=$CHOS_BUILD_DIR/tests/integration/chos-it-suid}"
-export CHOS_SOURCE_DIR CHOS_BUILD_DIR CHOS_SETUP CHOS_LINKFS CHOS_IT_TOOL CHOS_IT_SUID
+export CHOS_SOURCE_DIR CHOS_BUILD_DIR CHOS_SETUP CHOS_LINKFS CHOS_IT_TOOL CHOS_IT_ATTACK CHOS_IT_SUID
 
 # The user the unprivileged halves of the tests run as.
 IT_NOBODY=65534
@@ -57,6 +64,19 @@ it_say() { printf '# %s\n' "$*"; }
 it_skip() {
     echo "SKIP $IT_NAME: $*"
     exit 77
+}
+
+# it_need WHY: a dependency of the test is missing. Without root the test could not
+# run anyway: skip. As root (CI) it is a failure: a suite that cannot run must not
+# pass (docs/testing.md "Skips").
+it_need() {
+    if [ "$(id -u)" = 0 ]; then
+        IT_FAIL_MSG="FAIL $IT_NAME: $* (tools/install-deps)"
+        # the outer half has no EXIT trap yet: say it and go
+        [ -z "${CHOS_IT_INNER:-}" ] && { echo "$IT_FAIL_MSG"; exit 1; }
+        exit 1
+    fi
+    it_skip "$*"
 }
 
 # Fail the test: the message is printed again as the very last line, after cleanup.
@@ -115,23 +135,23 @@ it_main() {
 
 it_outer() {
     [ "$(id -u)" = 0 ] || it_skip "needs root (real FUSE mounts, cgroups, chroot)"
-    [ -c /dev/fuse ] || it_skip "needs /dev/fuse"
+    [ -c /dev/fuse ] || it_need "needs /dev/fuse"
     local p
-    for p in unshare setpriv chroot mount umount busybox timeout; do
-        command -v "$p" >/dev/null || it_skip "needs '$p'"
+    for p in unshare setpriv chroot mount umount busybox timeout file; do
+        command -v "$p" >/dev/null || it_need "needs '$p'"
     done
     # Missing build products are a failure, not a skip: CI must not go green.
-    for p in "$CHOS_SETUP" "$CHOS_LINKFS" "$CHOS_IT_TOOL" "$CHOS_IT_SUID"; do
+    for p in "$CHOS_SETUP" "$CHOS_LINKFS" "$CHOS_IT_TOOL" "$CHOS_IT_ATTACK" "$CHOS_IT_SUID"; do
         [ -x "$p" ] || { echo "FAIL $IT_NAME: not built: $p"; exit 1; }
     done
     file -L "$(command -v busybox)" 2>/dev/null | grep -q 'statically linked' ||
-        it_skip "needs a static busybox (apt-get install busybox-static)"
+        it_need "needs a static busybox (apt-get install busybox-static)"
 
     it_sweep_stale
 
     IT_BASE=$(mktemp -d "/tmp/chos-it.$$.XXXXXX") || { echo "FAIL $IT_NAME: mktemp"; exit 1; }
     chmod 0755 "$IT_BASE"
-    # Unique per test run: parallel tests never share registrations (HACKING.md).
+    # Unique per test run: parallel tests never share registrations (docs/testing.md).
     IT_REG="chosit$$x$RANDOM"
     export IT_BASE IT_REG
 
@@ -249,6 +269,10 @@ it_inner() {
     cp /bin/busybox "$IT_BASE/cache/busybox"
     cp "$CHOS_IT_TOOL" "$IT_BASE/cache/chos-it-tool"
     TOOL=$IT_BASE/cache/chos-it-tool
+    # (copies on the test's tmpfs: whatever the build directory's modes, the test's
+    # users can run them)
+    cp "$CHOS_IT_ATTACK" "$IT_BASE/cache/chos-it-attack"
+    ATTACK=$IT_BASE/cache/chos-it-attack
     # What the machine looked like before CHOS touched it (class C, H checks).
     it_mount_points > "$IT_BASE/logs/mounts.before"
     it_setup_flags_detect
@@ -327,8 +351,13 @@ it_kill_test_processes() {
 
 # Belt and braces: whatever is left of this test goes, errors ignored.
 it_cleanup() {
-    local p m i
+    local p m i c
     it_kill_test_processes
+    # The test's own (what it made outside CHOS: cgroup2 directories, ...), last first.
+    for ((i = ${#IT_CLEANUP[@]} - 1; i >= 0; i--)); do
+        eval "${IT_CLEANUP[$i]}" >>"$IT_BASE/logs/cleanup.log" 2>&1
+    done
+    IT_CLEANUP=()
     local cfg
     for cfg in "$CFG" "${IT_EXTRA_CFGS[@]}"; do
         if [ -f "$cfg" ] && [ -x "$CHOS_SETUP" ]; then
@@ -420,6 +449,7 @@ it_assert_nothing_left() { # WHO
 
 IT_OWN_MOUNTS=()
 IT_EXTRA_CFGS=()
+IT_CLEANUP=()   # shell commands the EXIT trap runs (last first), e.g. "rmdir DIR"
 it_filter_own_mounts() {
     local m pattern=""
     for m in "${IT_OWN_MOUNTS[@]}"; do pattern+="${pattern:+|}^$m( |/)"; done
@@ -500,8 +530,7 @@ with open(sys.argv[1], "ab", buffering=0) as out:
 it_launchers() {
     local p
     : "${CHOS_LAUNCHER_DIR:=$CHOS_BUILD_DIR/src/launcher}"
-    CONFIG_PATH=$(sed -n 's/^#define CHOS_CONFIG_PATH "\(.*\)"$/\1/p' "$CHOS_BUILD_DIR/chos_build_config.hpp")
-    [ -n "$CONFIG_PATH" ] || it_fail "no CHOS_CONFIG_PATH in $CHOS_BUILD_DIR/chos_build_config.hpp"
+    it_config_path
     BIN=$IT_BASE/bin
     mkdir -p "$BIN"
     for p in chos chos-run; do
@@ -513,20 +542,80 @@ it_launchers() {
 }
 
 # it_bind_config: the launcher reads the fixed CHOS_CONFIG_PATH; inside this mount
-# namespace it is the test's $CFG. The directory holding it is first replaced, in
-# this namespace only, by a copy where the file exists: nothing is created on the
-# machine (a file created and removed there would also unmount the binds of every
-# other test on it: unlink detaches mounts in all namespaces).
+# namespace it is the test's $CFG, bound over it. The directory holding it is first
+# replaced, in this namespace only, by a copy where the file exists (/etc: the
+# private /etc of it_private_etc): nothing is created on the machine (a file created
+# and removed there would also unmount the binds of every other test on it: unlink
+# detaches mounts in all namespaces).
 it_bind_config() {
-    local dir=${CONFIG_PATH%/*} copy=$IT_BASE/config-dir
-    if [ ! -d "$copy" ]; then
-        mkdir -p "$copy"
-        cp -a "$dir/." "$copy/" 2>/dev/null || it_fail "cannot copy $dir"
-        [ -e "$copy/${CONFIG_PATH##*/}" ] || install -m 0644 -o 0 -g 0 /dev/null "$copy/${CONFIG_PATH##*/}"
-        mount --bind "$copy" "$dir" || it_fail "cannot bind a copy of $dir"
-    fi
+    it_private_config_dir
+    [ -e "$CONFIG_PATH" ] || install -m 0644 -o 0 -g 0 /dev/null "$CONFIG_PATH"
     it_unbind_config
     mount --bind "$CFG" "$CONFIG_PATH" || it_fail "cannot bind the test config over $CONFIG_PATH"
+}
+
+# it_private_config_dir: the directory of CONFIG_PATH becomes this namespace's own
+# copy (for /etc: it_private_etc), so the test can write the launcher's configuration
+# there. Idempotent.
+it_private_config_dir() {
+    local dir=${CONFIG_PATH%/*} copy=$IT_BASE/config-dir
+    if [ "$dir" = /etc ]; then
+        it_private_etc
+    elif [ ! -d "$copy" ]; then
+        mkdir -p "$copy"
+        cp -a "$dir/." "$copy/" 2>/dev/null || it_fail "cannot copy $dir"
+        mount --bind "$copy" "$dir" || it_fail "cannot bind a copy of $dir"
+    fi
+}
+
+# The launcher's configuration path, compiled in (-Dconfig_path).
+it_config_path() {
+    CONFIG_PATH=$(sed -n 's/^#define CHOS_CONFIG_PATH "\(.*\)"$/\1/p' "$CHOS_BUILD_DIR/chos_build_config.hpp")
+    [ -n "$CONFIG_PATH" ] || it_fail "no CHOS_CONFIG_PATH in $CHOS_BUILD_DIR/chos_build_config.hpp"
+}
+
+# ------------------------------------------------------- users and /etc of the test
+
+# it_private_etc: from now on this namespace's /etc is a copy on the test's tmpfs,
+# so users, groups, shadow, PAM files, nsswitch.conf and the launcher's configuration
+# change without the machine's /etc ever seeing it. Idempotent. Call before make_tree
+# (the trees copy /etc/passwd) and before it_start (shared_files binds /etc/passwd).
+it_private_etc() {
+    [ "${IT_PRIVATE_ETC:-0}" = 1 ] && return 0
+    local copy=$IT_BASE/etc
+    mkdir -p "$copy"
+    cp -a /etc/. "$copy/" 2>/dev/null || it_fail "cannot copy /etc"
+    mount --bind "$copy" /etc || it_fail "cannot bind the test's copy of /etc"
+    IT_PRIVATE_ETC=1
+}
+
+# it_private_home: /home of this namespace is $IT_BASE/home (empty at first). Idempotent.
+it_private_home() {
+    [ "${IT_PRIVATE_HOME:-0}" = 1 ] && return 0
+    mount --bind "$IT_BASE/home" /home || it_fail "cannot bind the test's /home"
+    IT_PRIVATE_HOME=1
+}
+
+# it_user NAME [UID [HOME]]: a user (and its own group, same id) that exists only in
+# this namespace's /etc (passwd, group, shadow), shell /bin/sh, home HOME (default
+# /home/NAME on the private /home), owned by it. UID: the first free id from 61500.
+# Sets IT_USER_UID and IT_AS_USER (a setpriv prefix: the user's ids, no supplementary
+# group, HOME/USER/LOGNAME set). Call before make_tree and it_start.
+it_user() { # NAME [UID [HOME]]
+    local name=$1 id=${2:-} home=${3:-/home/$1}
+    it_private_etc
+    [ "${home#/home/}" != "$home" ] && it_private_home
+    if [ -z "$id" ]; then
+        id=61500
+        while getent passwd "$id" >/dev/null || getent group "$id" >/dev/null; do id=$((id + 1)); done
+    fi
+    grep -q "^$name:" /etc/passwd && it_fail "user $name exists already"
+    echo "$name:x:$id:$id:CHOS test user:$home:/bin/sh" >> /etc/passwd
+    echo "$name:x:$id:" >> /etc/group
+    echo "$name:*:19000:0:99999:7:::" >> /etc/shadow
+    install -d -m 0755 -o "$id" -g "$id" "$home" || it_fail "cannot make the home of $name"
+    IT_USER_UID=$id
+    IT_AS_USER=(setpriv --reuid="$id" --regid="$id" --clear-groups env HOME="$home" USER="$name" LOGNAME="$name")
 }
 
 # Earlier binds of the config file go (also the copy under TREE/local, the rbind of /).

@@ -2,7 +2,7 @@
 # The kmod suite inside the qemu guest: /init of the initramfs that run.sh builds.
 # One "PASS name" or "FAIL name: what was seen" line per check, then
 # "SUMMARY passed=N failed=M", then power off. Kernel command line
-# "chos.bench=1" also runs W2 and W7 (BENCHMARKS.md) and prints "BENCH" lines.
+# "chos.bench=1" also runs W2 and W7 (docs/benchmarks.md) and prints "BENCH" lines.
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin:/usr/local/bin:/usr/local/sbin
 mount -t proc proc /proc
@@ -116,7 +116,7 @@ fi
 check_out "P8 pid namespace: own link" "ok pid 1" $P setlink $T/b $P pidns $T/b
 check_out "P8 pid reuse: no stale link" "ok reused" $P reuse $T/a /chos/local
 
-# ---- SECURITY.md class M
+# ---- class M (docs/threat-model.md)
 check "M relative target: EINVAL" $P expect-setlink EINVAL @relative
 check "M oversized target: ENAMETOOLONG" $P expect-setlink ENAMETOOLONG @big
 check "M embedded NUL: EINVAL" $P expect-setlink EINVAL @nul

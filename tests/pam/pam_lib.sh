@@ -4,7 +4,7 @@
 # Source it after lib.sh's `it_main "$@"` (so it runs in the test's private mount and
 # pid namespaces), then:
 #
-#   pam_namespace                 # own /dev, /run, /home, passwd/group/shadow, /etc/pam.d
+#   pam_namespace                 # own /dev, /run, /home and /etc
 #   pam_add_user NAME             # a test user with an ssh key, home /home/NAME
 #   pam_trees; pam_chos_config    # busybox trees bullseye (11.x), trixie (13.x) + config
 #   it_start
@@ -42,59 +42,37 @@ pam_require() {
 }
 
 # The namespace's own /dev (device nodes on a tmpfs, a new devpts instance, /dev/log
-# a listener of ours), /run (sshd's privilege separation directory), /home, and
-# copies of passwd/group/shadow and /etc/pam.d bound over the machine's.
+# a listener of ours), /run (sshd's privilege separation directory), /home and /etc
+# (lib.sh's it_private_home and it_private_etc: the test's users, PAM service files
+# and configuration exist only there).
 pam_namespace() {
     pam_require
-    mkdir -p "$PAM_DIR"/{dev,run,etc,pam.d,keys,lib} || it_fail "mkdir $PAM_DIR"
+    mkdir -p "$PAM_DIR"/{keys,lib} || it_fail "mkdir $PAM_DIR"
     # syslog(3) writes to /dev/log: every line pam_syslog wrote, for the class I checks.
     it_private_dev "$PAM_LOG"
 
     mount -t tmpfs -o mode=0755,size=16m pam-run /run || it_fail "cannot mount the test's /run"
     mkdir -m 0755 /run/sshd
 
-    mount --bind "$IT_BASE/home" /home || it_fail "cannot bind the test's /home"
-
-    # The config path is fixed at build time (CHOS_CONFIG_PATH); pam_chos_config binds
-    # the test's config over it. The directory holding it is replaced, in this
-    # namespace only, by a copy with the file present: nothing is created on the
-    # machine, and no other test creating or removing that file on the machine (the
-    # launcher tests do when it is missing) can unmount ours.
-    PAM_CONFIG_PATH=$(sed -n 's/^#define CHOS_CONFIG_PATH "\(.*\)"$/\1/p' "$CHOS_BUILD_DIR/chos_build_config.hpp")
-    [ -n "$PAM_CONFIG_PATH" ] || it_fail "no CHOS_CONFIG_PATH in $CHOS_BUILD_DIR/chos_build_config.hpp"
-    local dir=${PAM_CONFIG_PATH%/*}
-    mkdir -p "$PAM_DIR/cfgdir"
-    cp -a "$dir/." "$PAM_DIR/cfgdir/" || it_fail "cannot copy $dir"
-    rm -rf "$PAM_DIR/cfgdir/${PAM_CONFIG_PATH##*/}"
-    install -m 0644 -o 0 -g 0 /dev/null "$PAM_DIR/cfgdir/${PAM_CONFIG_PATH##*/}"
-    mount --bind "$PAM_DIR/cfgdir" "$dir" || it_fail "cannot bind a copy of $dir"
-
-    local f
-    for f in passwd group shadow; do
-        cp -p "/etc/$f" "$PAM_DIR/etc/$f" || it_fail "cannot copy /etc/$f"
-        mount --bind "$PAM_DIR/etc/$f" "/etc/$f" || it_fail "cannot bind the test's /etc/$f"
-    done
-    mount --bind "$PAM_DIR/pam.d" /etc/pam.d || it_fail "cannot bind the test's /etc/pam.d"
+    it_private_home
+    it_private_etc
+    it_config_path
     # The module as an admin would install it: a root-owned copy.
     install -m 0644 -o 0 -g 0 "$CHOS_PAM_MODULE" "$PAM_DIR/lib/pam_chos.so" || it_fail "cannot copy the module"
     PAM_MODULE=$PAM_DIR/lib/pam_chos.so
 }
 
-# pam_add_user NAME: uid/gid from 61000 up (the first free ones), shell /bin/sh,
-# home /home/NAME with an authorized ed25519 key in $PAM_DIR/keys/NAME.
+# pam_add_user NAME: lib.sh's it_user (first free uid from 61000), with an
+# authorized ed25519 key in $PAM_DIR/keys/NAME.
 pam_add_user() { # NAME
     local name=$1 id=61000
     while getent passwd "$id" >/dev/null || getent group "$id" >/dev/null; do id=$((id + 1)); done
-    getent passwd "$name" >/dev/null && it_fail "user $name exists already"
-    echo "$name:x:$id:$id:CHOS pam test user:/home/$name:/bin/sh" >> /etc/passwd
-    echo "$name:x:$id:" >> /etc/group
-    echo "$name:*:19000:0:99999:7:::" >> /etc/shadow
+    it_user "$name" "$id"
     mkdir -p "/home/$name/.ssh"
     ssh-keygen -q -t ed25519 -N '' -C "$name" -f "$PAM_DIR/keys/$name" || it_fail "ssh-keygen for $name"
     cp "$PAM_DIR/keys/$name.pub" "/home/$name/.ssh/authorized_keys"
     chmod 0700 "/home/$name/.ssh"; chmod 0600 "/home/$name/.ssh/authorized_keys"
-    chmod 0755 "/home/$name"
-    chown -R "$id:$id" "/home/$name"
+    chown -R "$id:$id" "/home/$name/.ssh"
     PAM_USERS+=("$name")
 }
 
@@ -124,7 +102,7 @@ pam_chos_config() {
 { source: $IT_BASE/home, target: /home }"
     IT_DEFAULT=$IT_DEFAULT it_config bullseye:"$IT_BASE/trees/bullseye" trixie:"$IT_BASE/trees/trixie" h:- \
         || it_fail "it_config"
-    mount --bind "$CFG" "$PAM_CONFIG_PATH" || it_fail "cannot bind the test config over $PAM_CONFIG_PATH"
+    it_bind_config
 }
 
 # pam_service ARGS...: the sshd and chos-test services, pam_chos named by its path.
@@ -132,7 +110,7 @@ pam_chos_config() {
 pam_service() {
     local f
     printf '# written by tests/pam/pam_lib.sh for %s\nauth required pam_deny.so\naccount required pam_deny.so\npassword required pam_deny.so\nsession required pam_deny.so\n' \
-        "$IT_NAME" > "$PAM_DIR/pam.d/other"
+        "$IT_NAME" > /etc/pam.d/other
     for f in sshd chos-test; do
         {
             echo "# written by tests/pam/pam_lib.sh for $IT_NAME"
@@ -141,8 +119,8 @@ pam_service() {
             echo "password required pam_deny.so"
             echo "session  required pam_permit.so"
             echo "session  required $PAM_MODULE $*"
-        } > "$PAM_DIR/pam.d/$f.tmp"
-        mv "$PAM_DIR/pam.d/$f.tmp" "$PAM_DIR/pam.d/$f"
+        } > "/etc/pam.d/$f.tmp"
+        mv "/etc/pam.d/$f.tmp" "/etc/pam.d/$f"
     done
 }
 

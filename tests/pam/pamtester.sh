@@ -2,6 +2,7 @@
 # pamtester drives pam_chos through open_session and close_session (no sshd): the
 # session opens in the chosen environment (syslog says which), closes cleanly, is
 # refused with fail_to_default=no, and root is switched only with root=yes.
+# checks: I
 source "$(dirname "$0")/../integration/lib.sh"
 it_main "$@"
 source "$(dirname "$IT_SELF")/pam_lib.sh"

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# An unknown or forbidden environment (issue #7): the job fails with a clear message
+# An unknown or forbidden environment: the job fails with a clear message
 # in its stderr -- srun's terminal, a batch job's error file -- and never runs, in
 # that environment or another. An invalid $CHOS falls back to the default when
 # fail_to_default allows it, and says so; --chos never falls back. A stopped
 # chos-linkfs fails the job too. slurmd's log has the audit lines.
+# checks: G L
 source "$(dirname "$0")/lib_slurm.sh"
 slurm_main "$@"
 

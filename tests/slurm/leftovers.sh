@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # After the slurm suite: nothing of it is left on the machine -- no test user, no
 # munged/slurmctld/slurmd/slurmstepd started with a config under a test base, no
-# Slurm job cgroup (p4_cgroup.sh).
+# Slurm job cgroup (resource_control.sh).
 fail=0
 # The test user lives in a namespace's copy of /etc: never on the machine.
 if grep -q '^chosslurm:' /etc/passwd; then
@@ -12,7 +12,7 @@ for p in $(pgrep -x 'munged|slurmctld|slurmd|slurmstepd'); do
         echo "LEFTOVER: $(tr '\0' ' ' < "/proc/$p/cmdline")"; fail=1
     fi
 done
-# p4_cgroup.sh: job cgroups of Slurm left in the v1 controllers
+# resource_control.sh: job cgroups of Slurm left in the v1 controllers
 for d in /sys/fs/cgroup/{freezer,memory}/slurm_chosnode; do
     [ -d "$d" ] || continue
     [ -n "$(pgrep -x 'slurmd|slurmstepd')" ] && continue # a Slurm is running: not ours to judge

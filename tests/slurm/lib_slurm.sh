@@ -12,9 +12,8 @@
 # test's pid namespace (they die with it, whatever happens), their config, keys,
 # state, spool and logs live on the test's tmpfs, and /etc/chos.yaml is the test's
 # own (bound over the configured path inside the namespace only). Ports are picked
-# free at random. The unprivileged submitter is created with useradd in a copy of
-# /etc bound over /etc in the test's namespace only (as lib.sh's it_bind_config does
-# for the config): the machine's user database never sees it.
+# free at random. The unprivileged submitter is lib.sh's it_user, in the namespace's
+# own /etc only: the machine's user database never sees it.
 #
 # Environment (meson sets it): those of lib.sh, and CHOS_SPANK (the plugin under test).
 
@@ -26,13 +25,13 @@ export CHOS_SPANK
 SLURM_SBIN=/usr/sbin
 
 if [ -z "${CHOS_IT_INNER:-}" ]; then
-    # The outer half: what the inner half needs, or skip (77) and say why.
+    # The outer half: what the inner half needs (as root, missing is a failure).
     for p in munged mungekey slurmctld slurmd; do
         command -v "$p" >/dev/null || [ -x "$SLURM_SBIN/$p" ] ||
-            it_skip "needs '$p' (tools/install-deps installs munge, slurmctld, slurmd)"
+            it_need "needs '$p' (munge, slurmctld, slurmd)"
     done
-    for p in srun sbatch squeue scontrol useradd userdel ss; do
-        command -v "$p" >/dev/null || it_skip "needs '$p' (tools/install-deps)"
+    for p in srun sbatch squeue scontrol sinfo salloc ss; do
+        command -v "$p" >/dev/null || it_need "needs '$p' (slurm-client, iproute2)"
     done
     [ -f "$CHOS_SPANK" ] || { echo "FAIL $IT_NAME: not built: $CHOS_SPANK"; exit 1; }
 fi
@@ -61,31 +60,16 @@ slurm_tree() { # DIR NAME VERSION
     chmod 0644 "$dir/etc/debian_version"
 }
 
-# /etc of this namespace: a copy on the test's tmpfs (lib.sh's it_bind_config makes
-# one when the config lives in /etc; otherwise this does), so useradd writes there.
-slurm_private_etc() {
-    local copy=$IT_BASE/etc-copy
-    [ "$(stat -c %d /etc)" = "$(stat -c %d "$IT_BASE")" ] && return 0
-    mkdir -p "$copy"
-    cp -a /etc/. "$copy/" 2>/dev/null || it_fail "cannot copy /etc"
-    mount --bind "$copy" /etc || it_fail "cannot bind a copy of /etc"
-    [ "$(stat -c %d /etc)" = "$(stat -c %d "$IT_BASE")" ] || it_fail "/etc is not the test's copy"
-}
-
-# The unprivileged submitter, in this namespace's /etc only (useradd -l: no lastlog or
-# faillog entry on the machine either). Call before slurm_tree (make_tree copies
-# /etc/passwd) and before it_start (shared_files binds /etc/passwd by inode).
+# The unprivileged submitter (lib.sh's it_user: this namespace's /etc only), its home
+# under $IT_BASE/jobs (bound into the tree at the same path). Call before slurm_tree
+# (make_tree copies /etc/passwd) and before it_start (shared_files binds /etc/passwd).
 slurm_user() {
-    slurm_private_etc
     SLURM_TEST_USER=chosslurm
     SLURM_TEST_HOME=$IT_BASE/jobs/$SLURM_TEST_USER
     mkdir -p "$IT_BASE/jobs"
     chmod 0755 "$IT_BASE/jobs"
-    useradd --no-log-init --no-create-home --home-dir "$SLURM_TEST_HOME" --shell /bin/sh --user-group \
-        "$SLURM_TEST_USER" >/dev/null || it_fail "cannot create the test user $SLURM_TEST_USER"
-    mkdir -p "$SLURM_TEST_HOME"
-    chown "$SLURM_TEST_USER:$SLURM_TEST_USER" "$SLURM_TEST_HOME"
-    SLURM_TEST_UID=$(id -u "$SLURM_TEST_USER")
+    it_user "$SLURM_TEST_USER" "" "$SLURM_TEST_HOME"
+    SLURM_TEST_UID=$IT_USER_UID
 }
 
 # The daemons go first (their jobs may hold files on the trees), then lib.sh's cleanup.
@@ -107,8 +91,7 @@ slurm_main() {
 # jobs), SLURM_CFG_BIND_EXTRA more -- and the config bound over the path the plugin
 # reads (CHOS_CONFIG_PATH, fixed at build time).
 slurm_config() {
-    CONFIG_PATH=$(sed -n 's/^#define CHOS_CONFIG_PATH "\(.*\)"$/\1/p' "$CHOS_BUILD_DIR/chos_build_config.hpp")
-    [ -n "$CONFIG_PATH" ] || it_fail "no CHOS_CONFIG_PATH in $CHOS_BUILD_DIR/chos_build_config.hpp"
+    it_config_path
     mkdir -p "$IT_BASE/jobs"
     chmod 0755 "$IT_BASE/jobs"
     IT_CFG_BIND="/dev

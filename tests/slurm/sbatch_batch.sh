@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# sbatch --chos=NAME (issue #7), submitted by an unprivileged user: the batch script
+# sbatch --chos=NAME, submitted by an unprivileged user: the batch script
 # (in slurmd's spool on the host, reached through the tree's /local) runs in NAME,
 # in the submit directory, and its output file -- opened on the host -- shows it.
 # Then the same with the spool bound into the tree at its own path (no /local).
+# checks: P2
 source "$(dirname "$0")/lib_slurm.sh"
 slurm_main "$@"
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# srun --chos=NAME (issue #7): the task runs in NAME -- its files, CHOS=NAME, the
+# srun --chos=NAME: the task runs in NAME -- its files, CHOS=NAME, the
 # registration, the submit directory; srun -n 2: both tasks; the precedence
 # --chos > the submitter's $CHOS > ~/.chos > the default; the host environment.
+# checks: P1 P2
 source "$(dirname "$0")/lib_slurm.sh"
 slurm_main "$@"
 

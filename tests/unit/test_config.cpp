@@ -1,5 +1,5 @@
 // chos.yaml parsing: the model, and the exact message for each bad input
-// (SECURITY.md classes G and J).
+// (docs/threat-model.md, classes G and J).
 #include "config/names.hpp"
 #include "config/yaml_config.hpp"
 

@@ -1,5 +1,5 @@
 // The /proc/<pid>/cgroup parsers of the registry: every doubtful input must come
-// out as nullopt (fail closed, DESIGN.md P8), never as another environment.
+// out as nullopt (fail closed, P8 in docs/properties.md), never as another environment.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-// Reading /etc/chos.yaml: the file checks of SECURITY.md class J.
+// Reading /etc/chos.yaml: the file checks of class J (docs/threat-model.md).
 #include "config/yaml_config.hpp"
 
 #include "temp_dir.hpp"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# P1 per-process: two processes of the same user, registered in a and in b at the
-# same time, see different /etc/os-release through the tree; an unregistered
-# process sees the host's (DESIGN.md P1, HACKING.md "The link").
+# Per process: two processes of the same user, registered in a and in b at the same
+# time, see different /etc/os-release through the tree; an unregistered process sees
+# the host's (docs/properties.md, "The link").
+# checks: P1
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # P9 through a login: inside an ssh session that pam_chos put in bullseye, the setuid
 # launcher bound at /.chos/bin (on PATH) switches to trixie, to the host and back.
+# checks: P9
 source "$(dirname "$0")/../integration/lib.sh"
 it_main "$@"
 source "$(dirname "$IT_SELF")/pam_lib.sh"

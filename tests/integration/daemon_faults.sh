@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# SECURITY.md class L, daemon faults (kill -9 is in p6_restart.sh):
+# Daemon faults (kill -9 is in daemon_restart.sh):
 #  - SIGSTOP: a new lookup blocks, so a launch-like check with a timeout fails (and the
 #    blocked caller can be killed); processes inside environments never get a wrong
 #    answer; after SIGCONT everything recovers;
 #  - a flood of lookups from one user (8 processes as nobody) while another user's
 #    readlink latency stays bounded (p99 below CHOS_IT_L_P99_MS, default 50 ms) and
 #    every answer of both stays right.
+# checks: L R
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 

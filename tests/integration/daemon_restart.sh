@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# P6 restart-safe and SECURITY.md L (kill -9): processes sit chrooted inside a and b
-# while chos-linkfs is killed with SIGKILL. Meanwhile their lookups fail with an
-# error (ENOTCONN), never another environment's tree; `chos-setup start` brings the
-# daemon back and the very same processes resolve correctly again, not restarted.
+# Restart-safe (kill -9 of the daemon): processes sit chrooted inside a and b while
+# chos-linkfs is killed with SIGKILL. Meanwhile their lookups fail with an error
+# (ENOTCONN), never another environment's tree; `chos-setup start` brings the daemon
+# back and the very same processes resolve correctly again, not restarted.
 # `chos-setup start` on a running system and `chos-setup reload` do not disturb them.
+# checks: P6 L
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# P3 unforgeable and SECURITY.md K2 (forged registration): an unprivileged user can
-# write no registration -- no cgroup.procs/tasks of the registry, no new cgroup, no
-# release_agent/notify_on_release -- not even from a user + cgroup namespace in which
-# it mounts the registry's hierarchy itself (CVE-2022-0492 class). What the daemon
-# answers for it never changes.
+# Unforgeable registration: an unprivileged user can write no registration -- no
+# cgroup.procs/tasks of the registry, no new cgroup, no release_agent/
+# notify_on_release -- not even from a user + cgroup namespace in which it mounts the
+# registry's hierarchy itself (CVE-2022-0492 class). What the daemon answers for it
+# never changes.
+# checks: P3 K2
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# P2 inherited: fork, exec, double-fork daemons, setsid and threads keep the
-# environment (DESIGN.md P2).
+# Inherited: fork, exec, double-fork daemons, setsid and threads keep the
+# environment.
+# checks: P2
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 

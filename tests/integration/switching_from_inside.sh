@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# P9: switching from inside an environment. The trees are nosuid, so inside one the
+# Switching from inside an environment. The trees are nosuid, so inside one the
 # launcher is reached as the host's setuid binary that chos-setup binds at
 # /.chos/bin (on PATH in every child). From inside a: into b, back to the host, a
 # nested chos shell; the working directory on a shared path is kept; the launcher
 # bind is the one suid mount in the tree.
+# checks: P9
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 

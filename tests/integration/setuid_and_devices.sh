@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# SECURITY.md class H (Apptainer CVE-2023-30549): a setuid-root binary and a device
-# node inside an environment tree give nothing -- nobody running the setuid binary
-# inside the environment keeps euid 65534 (nosuid), the device does not open, not
-# even for root (nodev). Every mount CHOS makes shows nosuid,nodev in mountinfo,
-# the host-root bind TREE/local and everything below it included; the only
-# exceptions are nodev on binds with dev (here /dev) and the launcher's binds under
-# .chos/bin. `chos-setup check` refuses environment trees that are not root-owned or
-# are writable by others, and says everything wrong at once.
+# Setuid files and devices in trees (Apptainer CVE-2023-30549): a setuid-root binary
+# and a device node inside an environment tree give nothing -- nobody running the
+# setuid binary inside the environment keeps euid 65534 (nosuid), the device does
+# not open, not even for root (nodev). Every mount CHOS makes shows nosuid,nodev in
+# mountinfo, the host-root bind TREE/local and everything below it included; the
+# only exceptions are nodev on binds with dev (here /dev) and the launcher's binds
+# under .chos/bin. `chos-setup check` refuses environment trees that are not
+# root-owned or are writable by others, and says everything wrong at once.
+# checks: H
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 

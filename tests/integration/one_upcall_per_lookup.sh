@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# P7 one hop per lookup: resolving a path through the link costs exactly one
-# readlink upcall, a second readlink by the same process is a cache hit, and a hit
-# reads nothing from /proc. Signals: chos-linkfs --debug logs one line per readlink
+# One upcall per lookup: resolving a path through the link costs exactly one readlink
+# upcall, a second readlink by the same process is a cache hit, and a hit reads
+# nothing from /proc. Signals: chos-linkfs --debug logs one line per readlink
 # upcall, "readlink by pid P (uid U): TARGET (hit|miss|uncached)"; strace of the
 # daemon shows its /proc reads.
+# checks: P7
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 

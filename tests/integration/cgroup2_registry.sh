@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# The cgroup2 fallback registry (DESIGN.md "Registration", HACKING.md "Registry"), for
-# kernels that refuse named v1 hierarchies, end to end with the setuid launcher run
-# as nobody: a launch lands in a root-owned leaf "chos-<env>" beside the caller's
-# cgroup; the link answers per process from it (P1), children inherit it (P2), nobody
-# cannot write it (P3); a switch from inside moves to the sibling leaf (not a nested
-# one); a look-alike leaf the user could make is not a registration; empty leaves are
+# The cgroup2 fallback registry (docs/properties.md "Registration"), for kernels that
+# refuse named v1 hierarchies, end to end with the setuid launcher run as nobody: a
+# launch lands in a root-owned leaf "chos-<env>" beside the caller's cgroup; the link
+# answers per process from it (P1), children inherit it (P2), nobody cannot write it
+# (P3); a switch from inside moves to the sibling leaf (not a nested one); a
+# look-alike "chos-<env>" leaf a user makes in a subtree delegated to it is never a
+# registration (K2): neither the link nor the launcher accepts it; empty leaves are
 # collected by reload and stop, and by chos-linkfs every minute in between, so nothing
 # is left in the machine's cgroup2 tree.
+# checks: P1 P2 P3 K2
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 

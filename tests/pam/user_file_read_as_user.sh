@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# SECURITY.md class I through PAM: ~/.chos as a symlink to /etc/shadow (and to a
+# ~/.chos read as root, through PAM: ~/.chos as a symlink to /etc/shadow (and to a
 # root-only file), a FIFO, a 1 GiB file, a directory, an unreadable file. pam_chos
 # runs as root inside sshd; the file must be read with the user's rights only,
 # bounded, without hanging the login, and its content must never reach the user,
 # sshd's log or syslog.
+# checks: I
 source "$(dirname "$0")/../integration/lib.sh"
 it_main "$@"
 source "$(dirname "$IT_SELF")/pam_lib.sh"

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# P8 fail closed: an unknown caller never gets another process's target.
+# Fail closed: an unknown caller never gets another process's target.
 #  - pid 0: a caller outside the daemon's pid namespace (a chos-linkfs run, as in a
 #    container, in its own pid namespace with its own /proc) -> EACCES; callers
 #    inside that namespace still get their own answers;
 #  - a process that exited mid-request, and pid reuse (forced with ns_last_pid in our
-#    private pid namespace): the new owner of a number -- of a process or of a
-#    thread -- never gets the old owner's cached target;
+#    private pid namespace): the new owner of a number -- of a process, of a thread,
+#    of the very thread whose request was in flight -- never gets the old owner's
+#    cached target;
 #  - exec keeps the pid: moved by root from a to b, the process does the flush
 #    lookup (ENOENT) and then reads ../os/b;
 #  - an unregistered process is never cached: moved into a without a flush, it
 #    reads ../os/a at once.
+# checks: P8 K
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# SECURITY.md class C, symlink races (runc CVE-2021-30465, bubblewrap CVE-2019-12439):
-# while `chos-setup start`/`stop` run again and again, RENAME_EXCHANGE loops swap
-# the tree directory, the run directory and the registry mount directory with
-# symlinks to "/" -- here a decoy directory standing for "/", so that a bug cannot
-# damage the shared machine. No mount and no write may ever land outside its target:
-# no new mount anywhere but under the tree and the registry mount point, nothing
-# created in the decoy or in the real "/". Also static symlinks where setup binds:
-# an environment tree whose etc/passwd and etc/group (shared_files targets) are
-# symlinks leading out of the tree, and a bind target that crosses a tree symlink.
+# Symlink races (runc CVE-2021-30465, bubblewrap CVE-2019-12439): while
+# `chos-setup start`/`stop` run again and again, RENAME_EXCHANGE loops swap the tree
+# directory, the run directory and the registry mount directory with symlinks to "/"
+# -- here a decoy directory standing for "/", so that a bug cannot damage the shared
+# machine. No mount and no write may ever land outside its target: no new mount
+# anywhere but under the tree and the registry mount point, nothing created in the
+# decoy or in the real "/". Also static symlinks where setup binds: an environment
+# tree whose etc/passwd and etc/group (shared_files targets) are symlinks leading out
+# of the tree, and a bind target that crosses a tree symlink.
+# checks: C
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 
@@ -89,7 +90,7 @@ swappers=()
 for d in chos run cgroup; do
     # short windows (200 us swapped, ~3 ms not) at random points: most starts get
     # far, and the swaps land in the middle of them
-    "$TOOL" exchange "$c/$d" "$c/$d.evil" 120 200 3000 > "$IT_BASE/logs/swap.$d" 2>&1 &
+    "$ATTACK" exchange "$c/$d" "$c/$d.evil" 120 200 3000 > "$IT_BASE/logs/swap.$d" 2>&1 &
     swappers+=($!); IT_PIDS+=($!)
 done
 # and inside the tree while it is being built: the .chos directory and a bind
@@ -104,8 +105,8 @@ basedev=$(stat -c %d "$IT_BASE")
             [ "$(stat -c %d .)" != "$basedev" ] || exit 0
             ln -sn "$victim" .chos.evil 2>/dev/null
             ln -sn "$victim" home.evil 2>/dev/null
-            "$TOOL" exchange .chos .chos.evil 0 200 0 >/dev/null 2>&1
-            "$TOOL" exchange home home.evil 0 200 0 >/dev/null 2>&1
+            "$ATTACK" exchange .chos .chos.evil 0 200 0 >/dev/null 2>&1
+            "$ATTACK" exchange home home.evil 0 200 0 >/dev/null 2>&1
         )
     done
 ) &
@@ -151,7 +152,7 @@ for d in chos cgroup; do
     umount -R -l "$c/$d.evil"
 done
 for d in chos run cgroup; do
-    [ -L "$c/$d" ] && "$TOOL" exchange "$c/$d" "$c/$d.evil" 0 >/dev/null
+    [ -L "$c/$d" ] && "$ATTACK" exchange "$c/$d" "$c/$d.evil" 0 >/dev/null
     # A named hierarchy unmounted while a child cgroup was still dying stays alive in
     # the kernel: mount it back where it belongs and let `stop` below tear it down.
     if [ $d = cgroup ] && grep -q "^[0-9]*:name=$IT_REG:" /proc/self/cgroup && ! mountpoint -q "$c/cgroup"; then

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# SECURITY.md class F, pre-created state (Singularity CVE-2019-11328): attacker-owned
-# (nobody) directories and symlinks planted at the run directory, the tree and the
-# registry mount point are refused, never adopted: `chos-setup start` exits 1 with a
-# clear one-line error naming the path, and leaves nothing mounted, no daemon, no
-# cgroup hierarchy, and the attacker's objects untouched.
+# Pre-created state (Singularity CVE-2019-11328): attacker-owned (nobody) directories
+# and symlinks planted at the run directory, the tree and the registry mount point
+# are refused, never adopted: `chos-setup start` exits 1 with a clear one-line error
+# naming the path, and leaves nothing mounted, no daemon, no cgroup hierarchy, and
+# the attacker's objects untouched.
+# checks: F
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# SECURITY.md class K, link identity: readlink from non-leader threads, from a new
-# pid namespace (and a user namespace), from processes exiting mid-request, and
-# after exec of a setuid binary: always the caller's own target (or a fail-closed
-# error), never another process's.
+# Link identity: readlink from non-leader threads, from a new pid namespace (and a
+# user namespace), from processes exiting mid-request, and after exec of a setuid
+# binary: always the caller's own target (or a fail-closed error), never another
+# process's.
+# checks: K P8
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 

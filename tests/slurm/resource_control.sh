@@ -1,23 +1,26 @@
 #!/usr/bin/env bash
-# P4 under Slurm (issue #7): with proctrack/cgroup and task/cgroup, a task that
-# spank_chos moved into an environment is still in its job step's freezer cgroup
-# (Slurm can signal and reap it) and under its memory cgroup's limit (--mem): the
-# CHOS registration is a name=chos v1 hierarchy without controllers, beside them.
+# P4 under Slurm: with proctrack/cgroup and task/cgroup, a task that spank_chos moved
+# into an environment is still in its job step's freezer cgroup (Slurm can signal and
+# reap it) and under its memory cgroup's limit (--mem): the CHOS registration is a
+# named v1 hierarchy without controllers, beside them.
 #
 # Slurm's cgroup/v1 plugin needs the controllers' real hierarchy roots, so this test
 # uses /sys/fs/cgroup/{freezer,memory} of the machine, where it makes
-# slurm_<node name>/ (here slurm_chosnode). The test removes it on the way out and
-# skips when a process is in it already (another run of this test).
+# slurm_<node name>/ (here slurm_chosnode), and removes it on the way out. Without
+# those controllers the test cannot run: as root that fails it. Another run of this
+# test holding slurm_chosnode is waited for (up to 2 minutes), then it fails.
+# checks: P4
 source "$(dirname "$0")/lib_slurm.sh"
 slurm_main "$@"
 
 CG=/sys/fs/cgroup
-# slurm_chosnode in use (a process in it): another run of this test, leave it alone.
+# slurm_chosnode in use (a process in it): another run of this test.
 p4_busy() { [ -d "$1" ] && find "$1" -name cgroup.procs -exec cat {} + 2>/dev/null | grep -q .; }
 P4_DIRS=()
 for c in freezer memory; do
-    [ -f "$CG/$c/cgroup.procs" ] || it_skip "needs the cgroup v1 '$c' controller at $CG/$c (Slurm's cgroup/v1)"
-    p4_busy "$CG/$c/slurm_chosnode" && it_skip "$CG/$c/slurm_chosnode is in use by another Slurm"
+    [ -f "$CG/$c/cgroup.procs" ] || it_need "needs the cgroup v1 '$c' controller at $CG/$c (Slurm's cgroup/v1)"
+    wait_for 120 eval "! p4_busy '$CG/$c/slurm_chosnode'" ||
+        it_fail "$CG/$c/slurm_chosnode stayed in use by another Slurm for 2 minutes"
     P4_DIRS+=("$CG/$c/slurm_chosnode")
 done
 # What Slurm made there goes on the way out (empty cgroups only: rmdir).

@@ -2,9 +2,10 @@
 # chos-setup reload adding and removing environments under running processes: a
 # process in a keeps working, untouched, while c is added and b removed; c is usable
 # at once; a new registration into the removed b fails. A process still inside b
-# when b is removed never sees another environment's tree; b's cgroup goes with the
-# next reload once it is empty (DESIGN.md: "Reloading a changed config must not
-# disturb processes already running in environments that still exist").
+# when b is removed never sees another environment's tree, and the reload says that
+# b is kept while it is busy; b's cgroup goes with the next reload once it is empty
+# (docs/properties.md: reloading never disturbs processes in environments that stay).
+# checks: P6
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 
