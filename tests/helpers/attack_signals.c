@@ -119,9 +119,20 @@ static int one_run(int sig, uid_t uid, gid_t gid, char **argv, long at, int *sta
     if (pid < 0)
         attack_die("fork");
     if (pid == 0) {
-        attack_become(uid, gid, &gid, 1);
+        /* Traced before the drop: the kernel keeps the credentials the tracing began
+         * with (root's), and only a capable tracer keeps the setuid bit working. */
         if (ptrace(PTRACE_TRACEME, 0, 0, 0) != 0)
             _exit(126);
+        attack_become(uid, gid, &gid, 1);
+        /* A user at a terminal: every signal at its default (a test harness may
+         * have left some ignored, which would make them vanish before the
+         * launcher's first step resets them). */
+        for (int s = 1; s < NSIG; ++s)
+            if (s != SIGKILL && s != SIGSTOP)
+                signal(s, SIG_DFL);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
         raise(SIGSTOP);
         execv(argv[0], argv);
         _exit(127);

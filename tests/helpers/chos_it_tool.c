@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -750,6 +751,41 @@ static int cmd_try_root(int argc, char **argv)
     return u && g && s ? 0 : 1;
 }
 
+/* --------------------------------------------------------------------- fds */
+
+/* Writes "N closed" or "N <type> <major>:<minor> <access>" for fds 0-2 of this
+ * process into FILE (opened above them, so nothing of the report touches 0-2). */
+static int cmd_fds(int argc, char **argv)
+{
+    if (argc < 1)
+        return 2;
+    int out = open(argv[0], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (out < 0)
+        die("open FILE");
+    if (out <= 2) { /* a closed 0-2 took it: move it up, the slot stays closed */
+        int up = fcntl(out, F_DUPFD_CLOEXEC, 3);
+        close(out);
+        out = up;
+    }
+    char line[128];
+    for (int fd = 0; fd <= 2; ++fd) {
+        struct stat st;
+        int flags = fcntl(fd, F_GETFL);
+        if (flags < 0 || fstat(fd, &st) != 0) {
+            snprintf(line, sizeof line, "%d closed\n", fd);
+        } else {
+            const char *type = S_ISCHR(st.st_mode) ? "chr" : S_ISREG(st.st_mode) ? "reg" : S_ISFIFO(st.st_mode) ? "fifo"
+                               : S_ISSOCK(st.st_mode) ? "sock" : "other";
+            const char *access = (flags & O_ACCMODE) == O_RDONLY ? "r" : (flags & O_ACCMODE) == O_WRONLY ? "w" : "rw";
+            snprintf(line, sizeof line, "%d %s %u:%u %s\n", fd, type, major(st.st_rdev), minor(st.st_rdev), access);
+        }
+        if (write(out, line, strlen(line)) < 0)
+            die("write");
+    }
+    close(out);
+    return 0;
+}
+
 /* --------------------------------------------------------------- exec-with */
 
 static int signal_number(const char *name)
@@ -855,6 +891,7 @@ PLAIN(cmd_latency)
 PLAIN(cmd_midexit)
 PLAIN(cmd_exec_with)
 PLAIN(cmd_try_root)
+PLAIN(cmd_fds)
 
 static const struct command commands[] = {
     {"readlink", "PATH [COUNT]", "readlink COUNT times in this one process", cmd_readlink_any},
@@ -886,6 +923,8 @@ static const struct command commands[] = {
     {"flood", "LINK SECONDS EXPECT", "readlink as fast as possible", cmd_flood_any},
     {"latency", "LINK N INTERVAL_MS EXPECT", "readlink latency percentiles", cmd_latency_any},
     {"midexit", "LINK N", "children whose readlink threads are cut by exit_group", cmd_midexit_any},
+    {"fds", "FILE", "what fds 0-2 are, into FILE: \"N closed\" or \"N chr|reg|fifo|sock MAJOR:MINOR r|w|rw\"",
+     cmd_fds_any},
     {"try-root", "", "setuid(0), setgid(0), setgroups({0}): \"setuid E setgid E setgroups E\" (OK or the errno)",
      cmd_try_root_any},
     {"exec-with", "[umask=OOO] [block=SIG,...] [ignore=SIG,...] [close=FD,...] -- PROG [ARGS...]",

@@ -55,6 +55,40 @@ assert_ne "nobody writing a leaf's cgroup.procs" 0 "$rc"
 assert_eq "a -> b: sibling leaf" "0::$(leaf_of b)" \
     "$(chos_run -o a -- chos-run -o b -- cat /proc/self/cgroup 2>&1 | grep '^0::')"
 
+# K2: a subtree delegated to a user (as systemd delegates a session: the directory
+# and its cgroup.procs, cgroup.threads and cgroup.subtree_control are the user's).
+# There the user can make a "chos-a" leaf of its own and move into it -- which must
+# never count as a registration: the link refuses it (EACCES, never ../os/a), chos
+# does not call it the current environment, and the launcher never adopts such a leaf
+# to register a caller in.
+D=$parent/chosit-deleg-$IT_REG
+mkdir "$REGMNT$D" || it_fail "cannot make the delegated cgroup $D"
+IT_CLEANUP+=("rmdir '$REGMNT$D'/chos-* '$REGMNT$D'")
+chown "$IT_NOBODY:$IT_NOBODY" "$REGMNT$D" "$REGMNT$D"/cgroup.{procs,threads,subtree_control} ||
+    it_fail "cannot delegate $D to nobody"
+# in_delegated CMD...: CMD as nobody, started by root inside the delegated cgroup
+in_delegated() { sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$REGMNT$D" "${IT_AS_NOBODY[@]}" "$@"; }
+out=$(in_delegated sh -c 'mkdir "$0/chos-a" && echo $$ > "$0/chos-a/cgroup.procs" && grep "^0::" /proc/self/cgroup &&
+    "$1" readlink "$2" && exec "$3" --current' "$REGMNT$D" "$TOOL" "$LINK" "$BIN/chos" 2>&1)
+assert_eq "the user's own leaf: the user is in it" "0::$D/chos-a" "$(sed -n 1p <<< "$out")"
+assert_eq "the user's own leaf: what the link answers" "ERR EACCES" "$(sed -n 2p <<< "$out")"
+assert_eq "the user's own leaf: chos --current" "" "$(sed -n 3p <<< "$out")"
+assert_eq "the look-alike leaf is the user's" "$IT_NOBODY" "$(stat -c %u "$REGMNT$D/chos-a")"
+# The launcher, asked for a from the delegated cgroup, would use "$D/chos-a": it
+# finds the user's leaf there and refuses it.
+out=$(in_delegated "$BIN/chos-run" -o a -- cat /proc/self/cgroup 2>&1); rc=$?
+assert_eq "a launch beside the user's look-alike leaf: exit status" 125 "$rc"
+assert_eq "a launch beside the user's look-alike leaf: the message" \
+    "chos: refusing registry object: '$REGMNT$D/chos-a': is owned by uid $IT_NOBODY, not root" "$out"
+assert_eq "nothing left in the user's leaf" "" "$(cat "$REGMNT$D/chos-a/cgroup.procs")"
+# The control: without the look-alike, the same launch makes a root-owned leaf there.
+rmdir "$REGMNT$D/chos-a" || it_fail "cannot remove the look-alike leaf"
+out=$(in_delegated "$BIN/chos-run" -o a -- grep '^0::' /proc/self/cgroup 2>&1); rc=$?
+assert_eq "control: a launch from the delegated cgroup ($out)" "0 0::$D/chos-a" "$rc $out"
+assert_eq "control: that leaf is root's" "0" "$(stat -c %u "$REGMNT$D/chos-a")"
+rmdir "$REGMNT$D/chos-a" "$REGMNT$D" || it_fail "cannot remove the delegated cgroup"
+IT_CLEANUP=()
+
 # Empty leaves go: stop the loops, reload collects what is empty.
 it_kill_test_processes
 for e in a b; do

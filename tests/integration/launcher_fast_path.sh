@@ -80,13 +80,24 @@ ls "${CONFIG_PATH%/*}" | grep -q '\.snapshot\.' && it_fail "a temporary snapshot
 REC=$RUN/registry
 assert_eq "the registry record" "root 644 cgroup1" "$(stat -c '%U %a' "$REC") $(cat "$REC")"
 assert_eq "a launch with the record" "from the snapshot; NAME=a" "$(how_read a)"
+# A record that lies (cgroup2 somewhere it is not) decides only when it is root's
+# alone: owned by a user, writable by group or others, or a symlink to root's lie,
+# it is ignored and the launch looks the registry up itself -- and works.
+echo "cgroup2 $IT_BASE/nowhere" > "$IT_BASE/lie"
+cp "$IT_BASE/lie" "$REC"
 chown "$IT_NOBODY" "$REC"
-assert_eq "a record owned by a user is ignored (mountinfo is read)" "from the snapshot; NAME=a" "$(how_read a)"
-chown 0 "$REC"
-echo "cgroup2 $IT_BASE/nowhere" > "$REC"
+assert_eq "a lying record owned by a user is ignored (mountinfo is read)" "from the snapshot; NAME=a" "$(how_read a)"
+chown 0 "$REC"; chmod 0664 "$REC"
+assert_eq "a lying record writable by group is ignored" "from the snapshot; NAME=a" "$(how_read a)"
+chmod 0646 "$REC"
+assert_eq "a lying record writable by others is ignored" "from the snapshot; NAME=a" "$(how_read a)"
+rm -f "$REC"; chmod 0644 "$IT_BASE/lie"; ln -s "$IT_BASE/lie" "$REC"
+assert_eq "a symlink to a lying record of root's is ignored" "from the snapshot; NAME=a" "$(how_read a)"
+# The same lie, root's alone: honoured, so the launch fails closed.
+rm -f "$REC"; cp "$IT_BASE/lie" "$REC"; chmod 0644 "$REC"
 out=$(chos_run -o a -- true 2>&1); rc=$?
-assert_eq "a wrong record: exit status" 125 "$rc"
-assert_match "a wrong record fails closed" "^chos: " "$out"
+assert_eq "a wrong record of root's: exit status" 125 "$rc"
+assert_match "a wrong record of root's fails closed" "^chos: " "$out"
 assert_eq "nothing registered by the refused launch" "" "$(cat "$REGMNT/a/cgroup.procs")"
 rm -f "$REC"; mkfifo -m 0644 "$REC"
 assert_eq "a FIFO as the record (no hang)" "from the snapshot; NAME=a" "$(how_read a)"

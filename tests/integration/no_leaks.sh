@@ -55,9 +55,13 @@ for i in $(seq 1 200); do
     in_env_bg a /dev/null "$TOOL" probe "$LINK" /dev/null 600000 0
     pids+=($IT_LAST_PID)
 done
-sleep 2 # each has read the link by now (its first probe line comes first)
+# each reads the link first thing: one cached answer, one pidfd each, in the daemon
+all_cached() { [ "$(daemon_fds "$DAEMON")" -ge $((f0 + 200)) ]; }
+wait_for 20 all_cached
 live_fds=$(daemon_fds "$DAEMON")
-it_say "daemon fds with 200 live cached processes: $live_fds"
+it_say "daemon fds with 200 live cached processes: $live_fds (baseline $f0)"
+assert_ge "daemon fds with 200 live cached processes (a pidfd each)" $((f0 + 200)) "$live_fds"
+assert_le "daemon fds with 200 live cached processes (no more than one each)" $((f0 + 202)) "$live_fds"
 kill "${pids[@]}" 2>/dev/null; wait "${pids[@]}" 2>/dev/null
 measure
 assert_le "daemon fds after 200 live processes exited (baseline $f0 + 2)" $((f0 + 2)) "$fds"
