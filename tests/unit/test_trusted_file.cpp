@@ -79,14 +79,23 @@ TEST_CASE("writable by group or others, in the file or a parent")
 
 TEST_CASE("not owned by the trusted owner")
 {
-    TempDir dir;
-    const auto p = dir.write("chos.yaml", good);
-    if (::getuid() == 0) {
+    // Directly in /tmp (root's, sticky: the one directory any user may write and the
+    // check still accepts), so the file itself is what is refused -- as root (the file
+    // given to nobody) and as any other user (the file is that user's).
+    char templ[] = "/tmp/chos-unit-owner.XXXXXX";
+    const int fd = ::mkstemp(templ);
+    REQUIRE(fd >= 0);
+    REQUIRE(::write(fd, good.data(), good.size()) == static_cast<ssize_t>(good.size()));
+    ::close(fd);
+    const std::string p = templ;
+    REQUIRE(::chmod(p.c_str(), 0644) == 0);
+    uid_t owner = ::getuid();
+    if (owner == 0) {
         REQUIRE(::chown(p.c_str(), 65534, 65534) == 0);
-        CHECK(refusal(p, FileTrust{0}) == p + ": is owned by uid 65534, not root");
-    } else {
-        CHECK(refusal(p, FileTrust{0}) == p + ": is owned by uid " + std::to_string(::getuid()) + ", not root");
+        owner = 65534;
     }
+    CHECK(refusal(p, FileTrust{0}) == p + ": is owned by uid " + std::to_string(owner) + ", not root");
+    ::unlink(p.c_str());
 }
 
 TEST_CASE("a 100 MiB file is refused without being read")
