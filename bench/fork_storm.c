@@ -1,4 +1,4 @@
-/* W7 fork/inheritance storm (BENCHMARKS.md): P worker processes, each registered in
+/* W7 fork/inheritance storm (docs/benchmarks.md): P worker processes, each registered in
  * its own environment, fork children that read the per-process link and compare it
  * with the worker's environment. Prints the number of checks, wrong answers, errors
  * and the rate. Also runs natively (NATIVE mode: the link is a plain symlink) for the

@@ -1,4 +1,4 @@
-/* launch_loop -- W1 of BENCHMARKS.md: run a command N times, one after the other,
+/* launch_loop -- W1 (docs/benchmarks.md): run a command N times, one after the other,
  * and print the mean wall time per launch in ns (one line). Any run that does not
  * exit 0 is an error: a benchmark of a failing launcher measures nothing.
  *

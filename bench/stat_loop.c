@@ -1,6 +1,6 @@
 /*
  * stat_loop: N stat() calls of one path, prints the mean cost in ns per call.
- * The W2 lookup workload of BENCHMARKS.md: run it on a path that crosses the CHOS
+ * The W2 lookup workload (docs/benchmarks.md): run it on a path that crosses the CHOS
  * link (e.g. /usr/bin/env inside an environment) and on the same file natively,
  * interleaved, and compare the ratios.
  *

@@ -1,4 +1,5 @@
 // libFuzzer target: chos.yaml parsing must refuse or accept, never crash or hang.
+// checks: J
 #include "config/yaml_config.hpp"
 
 #include <cstddef>

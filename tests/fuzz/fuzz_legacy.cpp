@@ -1,6 +1,7 @@
 // libFuzzer target: legacy import must never crash, and what it emits must be YAML
 // that our own parser reads without a syntax error (it may still refuse it: an
 // original site may have no environment at all).
+// checks: J
 #include "config/legacy.hpp"
 #include "config/yaml_config.hpp"
 

@@ -4,6 +4,7 @@
 // - a registration is only ever a valid environment name;
 // - cgroup1 paths only register at exactly one level below the root;
 // - cgroup2 only registers a clean path whose last component is chos-<name>.
+// checks: P8 K2
 #include "config/names.hpp"
 #include "registry/registry.hpp"
 

@@ -1,6 +1,7 @@
 // libFuzzer target: decoding a configuration snapshot never crashes, never allocates
 // beyond the input's size, and a snapshot that decodes re-encodes to a snapshot that
 // decodes to the same configuration.
+// checks: J
 #include "config/snapshot.hpp"
 
 #include <cstddef>

@@ -6,6 +6,7 @@
 // - a choice from ~/.chos is exactly that line, and an environment this user may use;
 // - a refusal is one printable line of bounded length (the name quoted and cut),
 //   and with fail_to_default it becomes the default, saying what it replaced.
+// checks: I G
 #include "config/choice.hpp"
 #include "config/yaml_config.hpp"
 

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# The kmod suite (chos.ko(4), docs/testing.md): build chos.ko against Debian's linux-headers-amd64, boot
-# Debian's matching kernel in qemu (TCG) with a small initramfs (busybox-static, the
+# The kmod suite (chos.ko(4), docs/testing.md): build chos.ko against Debian's
+# linux-headers-amd64, boot Debian's matching kernel in qemu (TCG) with a small initramfs (busybox-static, the
 # module, chos-setup and the launchers, two tiny busybox trees, static probes) and
 # run tests/kmod/guest.sh there. Asserts on its PASS/FAIL lines and summary.
 #
 # usage: run.sh [--bench]     (--bench also runs W2 and W7 in the guest)
 # env:   CHOS_SOURCE_DIR, CHOS_BUILD_DIR (meson sets them), CHOS_KMOD_CACHE
 #        (default /var/cache/chos-test/kmod: the kernel image, kept between runs)
+# checks: P1 P2 P3 P8 M
 set -euo pipefail
 src=${CHOS_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${CHOS_BUILD_DIR:-$src/build}

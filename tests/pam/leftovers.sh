@@ -2,6 +2,7 @@
 # Runs after the rest of the pam suite, in the machine's own namespaces: nothing of
 # the suite is left -- no sshd of a test, no test user, no PAM service file of a
 # test, no mount or directory of a test, no /etc/chos.yaml it created.
+# checks: -
 set -u
 [ "$(id -u)" = 0 ] || { echo "SKIP pam_leftovers: needs root"; exit 77; }
 failed=0

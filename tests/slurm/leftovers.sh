@@ -2,6 +2,7 @@
 # After the slurm suite: nothing of it is left on the machine -- no test user, no
 # munged/slurmctld/slurmd/slurmstepd started with a config under a test base, no
 # Slurm job cgroup (resource_control.sh).
+# checks: -
 fail=0
 # The test user lives in a namespace's copy of /etc: never on the machine.
 if grep -q '^chosslurm:' /etc/passwd; then

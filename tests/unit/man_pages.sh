@@ -2,6 +2,7 @@
 # The man pages render without warnings, and chos.yaml(5) documents every top-level
 # key the parser accepts (so the documentation cannot drift from yaml_config.cpp).
 # usage: man_pages.sh SOURCE_ROOT
+# checks: -
 set -uo pipefail
 root=${1:-${MESON_SOURCE_ROOT:-}}
 if [[ -z $root || ! -d $root/man ]]; then

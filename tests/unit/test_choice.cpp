@@ -1,4 +1,5 @@
 // The environment choice: every precedence step and every refusal.
+// checks: G
 #include "config/choice.hpp"
 #include "config/yaml_config.hpp"
 

@@ -1,5 +1,6 @@
 // chos.yaml parsing: the model, and the exact message for each bad input
 // (docs/threat-model.md, classes G and J).
+// checks: G J
 #include "config/names.hpp"
 #include "config/yaml_config.hpp"
 

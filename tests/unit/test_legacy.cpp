@@ -1,4 +1,5 @@
 // Import of the original CHOS configuration.
+// checks: J
 #include "config/legacy.hpp"
 #include "config/yaml_config.hpp"
 

@@ -1,5 +1,6 @@
 // The /proc/<pid>/cgroup parsers of the registry: every doubtful input must come
 // out as nullopt (fail closed, P8 in docs/properties.md), never as another environment.
+// checks: P8 K2
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 

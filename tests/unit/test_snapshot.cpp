@@ -1,5 +1,6 @@
 // The configuration snapshot: the same Config as a parse, or nothing -- never a
 // different configuration (config/snapshot.hpp).
+// checks: J
 #include "config/snapshot.hpp"
 
 #include "sample_config.hpp"

@@ -1,4 +1,5 @@
 // spank_chos's plugstack.conf arguments (spank_chos(8) OPTIONS).
+// checks: J
 #include "spank/plugin_args.hpp"
 
 #include <doctest/doctest.h>

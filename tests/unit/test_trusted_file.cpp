@@ -1,4 +1,5 @@
 // Reading /etc/chos.yaml: the file checks of class J (docs/threat-model.md).
+// checks: J
 #include "config/yaml_config.hpp"
 
 #include "temp_dir.hpp"

@@ -1,0 +1,46 @@
+# bench/bench_lib.sh -- what bench/launch, bench/run and bench/real share (sourced
+# after tests/integration/lib.sh's it_main). docs/benchmarks.md says how to read them.
+#
+#   median                      the median of the numbers on stdin ("nan" when none)
+#   ratio A B                   A / B to two decimals ("–" when either is missing)
+#   log TEXT                    a progress line on stderr ("# TEXT")
+#   shuffled WAY...             the ways, one per line, in a random order: every round
+#                               measures them in a new order, so no way always runs
+#                               first (cold caches) or right after a given other one
+#   bench_header / bench_footer the run's date, kernel, cores and load average, and at
+#                               the end whether the run counts as quiet
+#
+# A run is called quiet only when the load average says so: the 1-minute load below a
+# quarter of a core per core (BENCH_QUIET_LOAD, default 0.25 × cores) at the start and
+# at the end. Otherwise the numbers stand as within-run ratios of a busy machine.
+
+median() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || a == "nan" || b == "nan" || b == 0) print "–"; else printf "%.2f", a / b }'; }
+log() { echo "# $*" >&2; }
+shuffled() { printf '%s\n' "$@" | shuf; }
+
+bench_load() { cut -d' ' -f1-3 /proc/loadavg; }
+bench_quiet_limit() { awk -v c="$(nproc)" -v l="${BENCH_QUIET_LOAD:-}" 'BEGIN { printf "%.2f", (l != "" ? l : 0.25 * c) }'; }
+bench_is_quiet() { # LOAD-1MIN
+    awk -v a="$1" -v l="$(bench_quiet_limit)" 'BEGIN { exit !(a < l) }'
+}
+
+# The start of the run: when this file is sourced.
+BENCH_START_DATE=$(date -u '+%F %H:%M')
+BENCH_LOAD_START=$(bench_load)
+
+bench_header() { # [WHAT]
+    echo "_${BENCH_START_DATE} UTC, $(uname -r), $(nproc) cores, load average at start ${BENCH_LOAD_START}${1:+, $1}_"
+    echo
+}
+
+bench_footer() {
+    local end verdict
+    end=$(bench_load)
+    if bench_is_quiet "${BENCH_LOAD_START%% *}" && bench_is_quiet "${end%% *}"; then
+        verdict="a quiet run"
+    else
+        verdict="not a quiet run"
+    fi
+    echo "_load average at the end $end: $verdict (1-minute load below $(bench_quiet_limit) at start and end)_"
+}
