@@ -14,8 +14,10 @@
 #    goes green on a test that did not run. Then make the test base
 #    /tmp/chos-it.<pid>.XXXXXX and a unique registry name;
 #    re-run the same script inside `unshare --mount --propagation private --pid --fork
-#    --mount-proc`; when it is over, sweep what could have outlived it (the named
-#    cgroup hierarchy, the base directory) and fail the test if anything was left.
+#    --mount-proc` (plus IT_UNSHARE_EXTRA, e.g. "--net --uts" for the Slurm cluster:
+#    its own loopback-only network and hostname); when it is over, sweep what could
+#    have outlived it (the named cgroup hierarchy, the base directory) and fail the
+#    test if anything was left.
 #  * inner half: pid 1 of its own pid namespace, so every process it started --
 #    the daemon included -- dies with it, whatever happens; its own mount namespace,
 #    so every mount dies with it. The base is a tmpfs (without nosuid: the setuid
@@ -156,7 +158,8 @@ it_outer() {
     export IT_BASE IT_REG
 
     local child inner rc
-    unshare --mount --propagation private --pid --fork --mount-proc \
+    # shellcheck disable=SC2086 # IT_UNSHARE_EXTRA: words, on purpose
+    unshare --mount --propagation private --pid --fork --mount-proc ${IT_UNSHARE_EXTRA:-} \
         env CHOS_IT_INNER=1 bash "$IT_SELF" "$@" &
     child=$!
     # On TERM/INT (meson's timeout), let the inner half clean up: signal it, not unshare.

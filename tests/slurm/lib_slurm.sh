@@ -60,6 +60,20 @@ slurm_tree() { # DIR NAME VERSION
     chmod 0644 "$dir/etc/debian_version"
 }
 
+# slurm_real_trees SUITE...: tools/mktree's real Debian trees (made with mmdebstrap the
+# first time, then extracted from the cache /var/cache/chos-test, as the e2e suite does)
+# at $IT_BASE/trees/SUITE, on their own tmpfs: two real trees do not fit the harness's
+# 1 GiB. A tree that cannot be made fails the test.
+slurm_real_trees() {
+    local s
+    mkdir -p "$IT_BASE/trees"
+    mount -t tmpfs -o mode=0755,size=3g chos-slurm-trees "$IT_BASE/trees" || it_fail "cannot mount the trees' tmpfs"
+    IT_OWN_MOUNTS+=("$IT_BASE/trees")
+    for s in "$@"; do
+        "$CHOS_SOURCE_DIR/tools/mktree" --quiet "$s" "$IT_BASE/trees/$s" || it_fail "tools/mktree $s"
+    done
+}
+
 # The unprivileged submitter (lib.sh's it_user: this namespace's /etc only), its home
 # under $IT_BASE/jobs (bound into the tree at the same path). Call before slurm_tree
 # (make_tree copies /etc/passwd) and before it_start (shared_files binds /etc/passwd).
@@ -91,6 +105,13 @@ slurm_main() {
 # jobs), SLURM_CFG_BIND_EXTRA more -- and the config bound over the path the plugin
 # reads (CHOS_CONFIG_PATH, fixed at build time).
 slurm_config() {
+    slurm_config_binds
+    it_config "$@"
+    it_bind_config
+}
+
+# The binds of slurm_config (IT_CFG_BIND), for it_config.
+slurm_config_binds() {
     it_config_path
     mkdir -p "$IT_BASE/jobs"
     chmod 0755 "$IT_BASE/jobs"
@@ -98,23 +119,27 @@ slurm_config() {
 /proc
 { source: $IT_BASE/jobs, target: $IT_BASE/jobs }${SLURM_CFG_BIND_EXTRA:+
 $SLURM_CFG_BIND_EXTRA}"
-    it_config "$@"
-    it_bind_config
 }
 
-# Start munged, slurmctld and slurmd with everything under $IT_BASE/slurm and wait
-# until the node is idle. Knobs: SLURM_PROCTRACK (default proctrack/linuxproc),
-# SLURM_TASK_PLUGIN (task/none), SLURM_PLUGIN_ARGS (appended to the plugstack line),
-# SLURM_CONF_EXTRA (raw lines for slurm.conf), SLURM_SELECT_PARAMS (CR_CPU),
-# SLURM_NODE_EXTRA ("RealMemory=N " ...), SLURM_CGROUP_CONF (cgroup.conf's content).
-slurm_start() {
-    local S=$IT_BASE/slurm host node=chosnode ctld_port slurmd_port
-    host=$(hostname -s)
+# The pieces every test Slurm shares (this single node, tests/cluster/lib_cluster.sh's
+# three): slurm_dirs, slurm_munge_start, slurm_conf_common, slurm_ctld_start.
+# Everything lives under $IT_BASE/slurm ($SLURM_DIR): munge/ (key, socket), state/,
+# log/, run/ (pid files: slurm_pids reads them), plugstack.conf, slurm.conf.
+SLURM_DIR=${IT_BASE:-}/slurm
+
+slurm_dirs() {
+    local S=$SLURM_DIR
     mkdir -p "$S"/{munge,state,spool,log,run}
     chmod 0755 "$S" "$S/munge"
     chmod 0700 "$S"/{state,spool}
+    SLURM_CONF=$S/slurm.conf
+    export SLURM_CONF
+}
 
-    # munge: its own key and socket; the key only readable by root (munged's user).
+# munged with its own key and socket (SLURM_MUNGE_SOCKET); the key only readable by
+# root (munged's user).
+slurm_munge_start() {
+    local S=$SLURM_DIR
     mungekey --create --keyfile="$S/munge/munge.key" >/dev/null 2>&1 ||
         dd if=/dev/urandom of="$S/munge/munge.key" bs=1024 count=1 status=none
     chmod 0400 "$S/munge/munge.key"
@@ -123,31 +148,34 @@ slurm_start() {
         --pid-file="$S/run/munged.pid" --log-file="$S/log/munged.log" --seed-file="$S/munge/seed" \
         >"$S/log/munged.out" 2>&1 || it_fail "munged did not start: $(cat "$S/log/munged.out" "$S/log/munged.log" 2>/dev/null | tail -3)"
     wait_for 10 test -S "$SLURM_MUNGE_SOCKET" || it_fail "munged made no socket"
+}
 
-    ctld_port=$(slurm_free_port) && slurmd_port=$(slurm_free_port) || it_fail "no free port"
-    [ "$ctld_port" != "$slurmd_port" ] || slurmd_port=$((slurmd_port + 1))
-    SLURM_CONF=$S/slurm.conf
-    export SLURM_CONF
-    cat > "$S/plugstack.conf" <<EOF
-required $CHOS_SPANK ${SLURM_PLUGIN_ARGS:-}
-EOF
-    cat > "$SLURM_CONF" <<EOF
+# slurm_conf_common CTLD_PORT: write plugstack.conf (the plugin under test;
+# SLURM_PLUGSTACK, when set, is its whole content instead) and cgroup.conf
+# (SLURM_CGROUP_CONF), and print the slurm.conf lines that do not depend on the nodes.
+# Knobs: SLURM_PROCTRACK (default proctrack/linuxproc), SLURM_TASK_PLUGIN (task/none),
+# SLURM_PLUGIN_ARGS (appended to the plugstack line), SLURM_SELECT_PARAMS (CR_CPU),
+# SLURM_CONF_EXTRA (raw lines for slurm.conf).
+slurm_conf_common() { # CTLD_PORT
+    local S=$SLURM_DIR
+    printf '%s\n' "${SLURM_PLUGSTACK-required $CHOS_SPANK ${SLURM_PLUGIN_ARGS:-}}" > "$S/plugstack.conf"
+    chmod 0644 "$S/plugstack.conf"
+    if [ -n "${SLURM_CGROUP_CONF:-}" ]; then
+        printf '%s\n' "$SLURM_CGROUP_CONF" > "$S/cgroup.conf"
+        chmod 0644 "$S/cgroup.conf"
+    fi
+    cat <<EOF
 # written by tests/slurm/lib_slurm.sh for $IT_NAME
 ClusterName=chostest
-SlurmctldHost=$host(127.0.0.1)
 SlurmUser=root
 SlurmdUser=root
-SlurmctldPort=$ctld_port
-SlurmdPort=$slurmd_port
+SlurmctldPort=$1
 AuthType=auth/munge
 CredType=cred/munge
 AuthInfo=socket=$SLURM_MUNGE_SOCKET
 StateSaveLocation=$S/state
-SlurmdSpoolDir=$S/spool
 SlurmctldPidFile=$S/run/slurmctld.pid
-SlurmdPidFile=$S/run/slurmd.pid
 SlurmctldLogFile=$S/log/slurmctld.log
-SlurmdLogFile=$S/log/slurmd.log
 SlurmctldDebug=info
 SlurmdDebug=info
 PlugStackConfig=$S/plugstack.conf
@@ -166,27 +194,58 @@ InactiveLimit=0
 KillWait=2
 MailProg=/bin/true
 ${SLURM_CONF_EXTRA:-}
+EOF
+}
+
+slurm_ctld_start() {
+    local S=$SLURM_DIR
+    chmod 0644 "$SLURM_CONF"
+    "$SLURM_SBIN/slurmctld" -i -f "$SLURM_CONF" >"$S/log/slurmctld.out" 2>&1 ||
+        it_fail "slurmctld did not start: $(tail -3 "$S/log/slurmctld.log" "$S/log/slurmctld.out" 2>/dev/null)"
+}
+
+# slurm_wait_idle N SECONDS: until N nodes are idle (1 on timeout).
+slurm_idle_nodes() { sinfo -h -N -o '%N %T' 2>/dev/null | awk '$2 == "idle" { print $1 }' | sort -u | wc -l; }
+slurm_wait_idle() {
+    local deadline=$((SECONDS + $2))
+    until [ "$(slurm_idle_nodes)" -ge "$1" ]; do
+        [ $SECONDS -ge $deadline ] && return 1
+        sleep 0.1
+    done
+}
+
+# Start munged, slurmctld and slurmd (one node, chosnode, on this machine's hostname
+# and 127.0.0.1) and wait until the node is idle. Knobs: those of slurm_conf_common,
+# SLURM_NODE_EXTRA ("RealMemory=N " ...).
+slurm_start() {
+    local S=$SLURM_DIR host node=chosnode ctld_port slurmd_port
+    host=$(hostname -s)
+    slurm_dirs
+    slurm_munge_start
+    ctld_port=$(slurm_free_port) && slurmd_port=$(slurm_free_port) || it_fail "no free port"
+    [ "$ctld_port" != "$slurmd_port" ] || slurmd_port=$((slurmd_port + 1))
+    {
+        slurm_conf_common "$ctld_port"
+        cat <<EOF
+SlurmctldHost=$host(127.0.0.1)
+SlurmdPort=$slurmd_port
+SlurmdSpoolDir=$S/spool
+SlurmdPidFile=$S/run/slurmd.pid
+SlurmdLogFile=$S/log/slurmd.log
 NodeName=$node NodeHostname=$host NodeAddr=127.0.0.1 CPUs=2 ${SLURM_NODE_EXTRA:-}State=UNKNOWN
 PartitionName=chos Nodes=$node Default=YES MaxTime=INFINITE State=UP
 EOF
-    if [ -n "${SLURM_CGROUP_CONF:-}" ]; then
-        printf '%s\n' "$SLURM_CGROUP_CONF" > "$S/cgroup.conf"
-        chmod 0644 "$S/cgroup.conf"
-    fi
-    chmod 0644 "$SLURM_CONF" "$S/plugstack.conf"
-
-    "$SLURM_SBIN/slurmctld" -i -f "$SLURM_CONF" >"$S/log/slurmctld.out" 2>&1 ||
-        it_fail "slurmctld did not start: $(tail -3 "$S/log/slurmctld.log" "$S/log/slurmctld.out" 2>/dev/null)"
+    } > "$SLURM_CONF"
+    slurm_ctld_start
     "$SLURM_SBIN/slurmd" -N "$node" -f "$SLURM_CONF" >"$S/log/slurmd.out" 2>&1 ||
         it_fail "slurmd did not start: $(tail -3 "$S/log/slurmd.log" "$S/log/slurmd.out" 2>/dev/null)"
-    slurm_node_idle() { sinfo -h -N -o '%T' 2>/dev/null | grep -qx idle; }
-    wait_for 30 slurm_node_idle ||
+    slurm_wait_idle 1 30 ||
         it_fail "the node is not idle: $(sinfo -h -N -o '%T %E' 2>&1); $(tail -3 "$S/log/slurmd.log" 2>/dev/null)"
 }
 
-slurm_pids() { # the daemons' pids, from their pid files
+slurm_pids() { # the daemons' pids, from their pid files: every slurmd, slurmctld, munged
     local f
-    for f in "$IT_BASE"/slurm/run/{slurmd,slurmctld,munged}.pid; do
+    for f in "$SLURM_DIR"/run/slurmd*.pid "$SLURM_DIR"/run/{slurmctld,munged}.pid; do
         [ -f "$f" ] && cat "$f"
     done
 }
@@ -233,6 +292,16 @@ wait_job() {
         sleep 0.2
     done
     return 0
+}
+
+# slurm_submit ARGS...: sbatch --parsable ARGS as the test user, then wait until the job
+# has left the queue (SLURM_SUBMIT_WAIT seconds, default 60); JOB is its id.
+slurm_submit() {
+    local out
+    out=$(as_user timeout 30 sbatch --parsable "$@" 2>&1) || it_fail "sbatch $*: $out"
+    JOB=${out%%;*}
+    [[ "$JOB" =~ ^[0-9]+$ ]] || it_fail "sbatch $*: no job id: $out"
+    wait_job "$JOB" "${SLURM_SUBMIT_WAIT:-60}" || it_fail "job $JOB did not finish: $(squeue 2>&1); $(slurm_logs)"
 }
 
 slurm_logs() { # for failure messages

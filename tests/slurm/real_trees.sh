@@ -7,15 +7,8 @@
 source "$(dirname "$0")/lib_slurm.sh"
 slurm_main "$@"
 
-MKTREE=$CHOS_SOURCE_DIR/tools/mktree
 slurm_user
-# The trees on their own tmpfs: two real trees do not fit the harness's 1 GiB.
-mkdir -p "$IT_BASE/trees"
-mount -t tmpfs -o mode=0755,size=3g chos-slurm-trees "$IT_BASE/trees" || it_fail "cannot mount the trees' tmpfs"
-IT_OWN_MOUNTS+=("$IT_BASE/trees")
-for s in bullseye trixie; do
-    "$MKTREE" --quiet "$s" "$IT_BASE/trees/$s" || it_fail "tools/mktree $s"
-done
+slurm_real_trees bullseye trixie
 IT_CFG_OS_DIRS="[bin, etc, lib, lib32, lib64, libx32, sbin, usr, var, opt]"
 slurm_config bullseye:"$IT_BASE/trees/bullseye" trixie:"$IT_BASE/trees/trixie"
 it_start

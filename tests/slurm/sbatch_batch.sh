@@ -27,16 +27,7 @@ echo "script $0"
 SCRIPT
 chown "$SLURM_TEST_USER:" "$WORK/job.sh"
 
-# submit ARGS...: sbatch as the user, wait for the job; JOB is its id.
-submit() {
-    local out
-    out=$(as_user timeout 30 sbatch --parsable "$@" 2>&1) || it_fail "sbatch $*: $out"
-    JOB=${out%%;*}
-    [[ "$JOB" =~ ^[0-9]+$ ]] || it_fail "sbatch $*: no job id: $out"
-    wait_job "$JOB" 60 || it_fail "job $JOB did not finish: $(squeue 2>&1); $(slurm_logs)"
-}
-
-submit --chos=trixie -o "$WORK/out.%j" job.sh
+slurm_submit --chos=trixie -o "$WORK/out.%j" job.sh
 out=$(cat "$WORK/out.$JOB" 2>&1)
 assert_eq "sbatch --chos=trixie: the version in the output file ($out; $(slurm_logs))" \
     "version 13.2" "$(grep '^version' <<< "$out")"
@@ -49,7 +40,7 @@ assert_eq "sbatch: the output file belongs to the user" "$SLURM_TEST_USER" "$(st
 
 # Without --chos: the user's ~/.chos.
 echo bullseye > "$SLURM_TEST_HOME/.chos" && chown "$SLURM_TEST_USER:" "$SLURM_TEST_HOME/.chos"
-submit -o "$WORK/out.%j" --export=NONE job.sh
+slurm_submit -o "$WORK/out.%j" --export=NONE job.sh
 assert_eq "sbatch without --chos: ~/.chos" "version 11.11" "$(grep '^version' "$WORK/out.$JOB")"
 
 # The spool bound into the tree at its own path: the script runs from there.
@@ -58,7 +49,7 @@ SLURM_CFG_BIND_EXTRA="{ source: $IT_BASE/slurm/spool, target: $IT_BASE/slurm/spo
 IT_CFG_LOCAL=false slurm_config bullseye:"$IT_BASE/trees/bullseye" trixie:"$IT_BASE/trees/trixie" host:-
 out=$(chos_setup reload 2>&1) || it_fail "chos-setup reload: $out"
 slurm_start
-submit --chos=bullseye -o "$WORK/out.%j" job.sh
+slurm_submit --chos=bullseye -o "$WORK/out.%j" job.sh
 out=$(cat "$WORK/out.$JOB" 2>&1)
 assert_eq "spool bound: the version ($out; $(slurm_logs))" "version 11.11" "$(grep '^version' <<< "$out")"
 assert_match "spool bound: the script at its own path" "^script $IT_BASE/slurm/spool/" "$(grep '^script' <<< "$out")"
