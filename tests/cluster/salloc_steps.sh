@@ -20,7 +20,7 @@ out=$(as_user env -u CHOS timeout 90 salloc -N2 --chos=trixie sh -c "$script" 2>
 echo "$out" | sed 's/^/# /'
 assert_eq "salloc -N2 --chos=trixie: exit status ($out; $(slurm_logs))" 0 "$rc"
 out=$(grep -v '^salloc:' <<< "$out" | sed -E 's/ (11|13)\.[0-9]+/ \1.x/g; s/: (11|13)\.[0-9]+$/: \1.x/')
-nodes=($(grep -oE '^[01]: chosn[1-3]' <<< "$out" | head -n 2 | cut -d' ' -f2))
+mapfile -t nodes < <(grep -oE '^[01]: chosn[1-3]' <<< "$out" | head -n 2 | cut -d' ' -f2)
 [ "${#nodes[@]}" = 2 ] && [ "${nodes[0]}" != "${nodes[1]}" ] || it_fail "salloc -N2: two different nodes expected: $out"
 assert_eq "salloc -N2 --chos=trixie: its command on the submit host, its steps in trixie on both nodes, --chos=bullseye for one step" \
 "salloc $host_version CHOS=

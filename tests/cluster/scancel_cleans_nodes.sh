@@ -23,7 +23,7 @@ all_registered() { # ENV: at least one process registered in ENV on every node
 # runs until every node has a task registered in ENV; scancel; the job leaves the
 # queue, CMD ends, and every node is as it was.
 cancel_case() {
-    local what=$1 env=$2 pid job t0 n
+    local what=$1 env=$2 pid job t0 n _
     shift 2
     as_user "$@" > "$WORK/cancel.log" 2>&1 &
     pid=$!
@@ -39,7 +39,7 @@ cancel_case() {
     t0=$SECONDS
     out=$(as_user scancel "$job" 2>&1) || it_fail "$what: scancel $job: $out"
     wait_job "$job" 60 || it_fail "$what: job $job still in the queue a minute after scancel: $(squeue 2>&1)"
-    for t in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -0 "$pid" 2>/dev/null && it_fail "$what: the submitting command still runs 30 s after scancel"
     wait "$pid"
     assert_match "$what: the job was cancelled" " JobState=CANCELLED " "$(scontrol -o show job "$job" 2>&1)"

@@ -12,8 +12,8 @@ cluster_start_real
 # Only loopback addresses, one per daemon: slurmctld on 127.0.0.1, each slurmd on its
 # node's address and port.
 listen=$(ss -Htln | awk '{ print $4 }' | sort)
-expected=$(printf '%s\n' "127.0.0.1:$CLUSTER_CTLD_PORT" \
-    $(for n in "${CLUSTER_NODES[@]}"; do echo "$(cluster_addr "$n"):$(cluster_port "$n")"; done) | sort)
+expected=$({ echo "127.0.0.1:$CLUSTER_CTLD_PORT"
+            for n in "${CLUSTER_NODES[@]}"; do echo "$(cluster_addr "$n"):$(cluster_port "$n")"; done; } | sort)
 assert_eq "the listening sockets" "$expected" "$listen"
 
 # The task prints its node's hostname, its Debian version and where it is registered
