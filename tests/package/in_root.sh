@@ -31,18 +31,21 @@ check "the node's own packages (man-db, linux-headers-amd64, busybox-static)" \
 useradd -m -s /bin/sh "$USER_NAME" || fail "useradd"
 
 # Everything that is on the system: files (path, mode, owner), statoverrides, mounts,
-# processes, cgroups. apt's and dpkg's own records and logs change with any install.
+# processes, this run's registrations. Left out: apt's and dpkg's own records, logs and
+# caches (any install changes them), and mounts under /dev and /sys, which are the
+# machine's (bound in: other work on the machine mounts there at any time).
 listing() {
     find / -xdev \( -path /var/lib/apt -o -path /var/cache/apt -o -path /var/lib/dpkg \
                     -o -path /var/log -o -path /var/cache/debconf -o -path /var/cache/man \
                     -o -path /var/cache/ldconfig -o -path /proc -o -path /sys -o -path /dev \
                     -o -path /out -o -path /debs \) -prune -o -printf 'file %p %m %u %g\n' | sort
     dpkg-statoverride --list | sed 's/^/statoverride /' | sort
-    awk '{ print "mount", $5, $9 }' /proc/self/mountinfo | sort
-    ps -eo comm= | grep -v -x -e ps -e sort -e bash -e awk -e sed | sed 's/^/process /' | sort
-    grep -h 'name=' /proc/[0-9]*/cgroup 2>/dev/null | sed 's/^/cgroup /' | sort -u
+    awk '$5 !~ "^/(dev|sys)(/|$)" || $0 ~ /chos|fuse/ { print "mount", $5, $9 }' /proc/self/mountinfo | sort
+    for p in /proc/[0-9]*; do cat "$p/comm" 2>/dev/null; done |
+        grep -v -x -e bash -e find -e sort -e awk -e grep -e sed -e cat -e dpkg-statoverri | sed 's/^/process /' | sort
+    grep -h "name=$reg" /proc/[0-9]*/cgroup 2>/dev/null | sed 's/^/cgroup /' | sort -u
 }
-listing > /root/before.txt
+listing > /out/before.txt
 
 # ---- install: the dependencies come from the archive
 debs=(/debs/chos_*.deb /debs/libpam-chos_*.deb /debs/slurm-spank-chos_*.deb /debs/chos-dkms_*.deb)
@@ -127,9 +130,9 @@ check "chos-setup stop" chos-setup stop
 rm -rf /srv/chos            # the admin's tree
 check "apt-get purge" apt-get purge -y -q chos libpam-chos slurm-spank-chos chos-dkms
 check "apt-get autoremove --purge (what the packages pulled in)" apt-get autoremove --purge -y -q
-listing > /root/after.txt
-if ! diff -u /root/before.txt /root/after.txt > /root/diff.txt; then
-    grep '^[-+][a-z]' /root/diff.txt | head -n 40
+listing > /out/after.txt
+if ! diff -u /out/before.txt /out/after.txt > /out/diff.txt; then
+    grep '^[-+][a-z]' /out/diff.txt | head -n 40
     fail "the purge left the differences above"
 fi
 ok "after the purge: no file, statoverride, mount, process or cgroup differs from before the install"
