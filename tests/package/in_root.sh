@@ -54,8 +54,8 @@ check "apt-get install ${debs[*]##*/}" apt-get install -y -q "${debs[@]}"
 # ---- what the packages put where
 eq "chos-run is setuid root" "4755 root root" "$(stat -c '%a %U %G' /usr/bin/chos-run)"
 eq "chos is setuid root" "4755 root root" "$(stat -c '%a %U %G' /usr/bin/chos)"
-has "man chos-run shows the page" "chos-run - " "$(MANWIDTH=80 man -P cat chos-run 2>&1)"
-has "man pam_chos names PAM's module directory" "/lib/x86_64-linux-gnu/security" "$(MANWIDTH=200 man -P cat pam_chos 2>&1)"
+has "man chos-run shows the page" "chos-run - " "$(LC_ALL=C MANWIDTH=80 man -P cat chos-run 2>&1)"
+has "man pam_chos names PAM's module directory" "/lib/x86_64-linux-gnu/security" "$(LC_ALL=C MANWIDTH=200 man -P cat pam_chos 2>&1)"
 pamdir=$(dirname "$(dpkg -L libpam-modules | grep '/pam_unix\.so$' | head -n 1)")
 [ -f "$pamdir/pam_chos.so" ] || fail "pam_chos.so is not beside pam_unix.so ($pamdir)"
 ok "pam_chos.so is where PAM loads modules ($pamdir)"
@@ -67,7 +67,7 @@ eq "the plugstack snippet names the installed plugin" /usr/lib/x86_64-linux-gnu/
 ok "spank_chos.so is in Slurm's plugin directory"
 # Every path the installed man pages name under an installed directory exists.
 missing=$(for page in chos chos-run chos-setup chos-linkfs chos.yaml pam_chos spank_chos chos.ko; do
-              MANWIDTH=400 man -P cat "$page" 2>/dev/null
+              LC_ALL=C MANWIDTH=400 man -P cat "$page" 2>/dev/null
           done | grep -oE '/(usr|lib)/[A-Za-z0-9_./-]*[A-Za-z0-9_]' | sort -u |
           grep -v -e '^/usr/src/linux-headers-VERSION' -e '^/usr/bin/getent$' | while read -r p; do
               [ -e "$p" ] || echo "$p"
