@@ -21,6 +21,8 @@ for src, dst in json.load(open(sys.argv[1])).items():
 [ -n "$installed" ] || it_fail "pam_chos.so is not installed by this build"
 SECDIR=${installed%/*}
 it_say "meson install puts the module in $SECDIR"
+# (PAM's own modules are there: a directory it loads from)
+[ -f "$SECDIR/pam_unix.so" ] || it_fail "meson install puts pam_chos.so in $SECDIR, where this system's PAM has no modules"
 # The documented lines: the .EX block after the comment naming this test.
 mapfile -t ROLLOUT < <(awk '/tests\/pam\/rollout.sh/ { on = 1; next } on && /^\.EE/ { exit } on && /^session/' \
     "$CHOS_BUILD_DIR/man/pam_chos.8")
@@ -36,9 +38,8 @@ it_start
 # `meson install`, in this namespace only: PAM's module directory replaced by a copy
 # with the built module added.
 mkdir -p "$PAM_DIR/secdir"
-[ -d "$SECDIR" ] && { cp -a "$SECDIR/." "$PAM_DIR/secdir/" || it_fail "cannot copy $SECDIR"; }
+cp -a "$SECDIR/." "$PAM_DIR/secdir/" || it_fail "cannot copy $SECDIR"
 install -m 0644 -o 0 -g 0 "$CHOS_PAM_MODULE" "$PAM_DIR/secdir/pam_chos.so" || it_fail "cannot copy the module"
-mkdir -p "$SECDIR" 2>/dev/null
 mount --bind "$PAM_DIR/secdir" "$SECDIR" || it_fail "cannot bind a copy of $SECDIR"
 
 # root may log in with a key; its home is a tmpfs of this namespace.
@@ -79,7 +80,8 @@ assert_eq "module missing, documented lines: root on the host" "$HOST_VERSION" "
 out=$(pam_ssh $U cat /etc/debian_version 2>&1); rc=$?
 assert_eq "module missing, documented lines: $U is refused (sshd's 'PAM session not opened')" 254 "$rc"
 assert_no_match "module missing: nothing ran for $U" "$PAM_BULLSEYE_VERSION|$HOST_VERSION" "$out"
-grep -q 'pam_chos.so' "$PAM_SSHD_LOG" || it_fail "module missing: sshd's log does not name the module"
+# libpam says why in syslog (the namespace's /dev/log)
+assert_match "module missing: syslog names the module" "unable to dlopen\\(pam_chos.so\\)" "$(cat "$PAM_LOG")"
 
 # 3. Without the first line, the same breakage locks root out: why it is documented.
 stack "session    required     pam_chos.so"
