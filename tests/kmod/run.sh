@@ -137,6 +137,9 @@ for env in a b; do
     printf 'ID=%s\nNAME="tree %s"\n' "$env" "$env" > "$t/etc/os-release"
 done
 printf 'ID=guest\nNAME="kmod test guest"\n' > "$root/etc/os-release"
+# The version the module must report: the project's (meson.build), as the build knows it.
+python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["version"])' \
+    "$build/meson-info/intro-projectinfo.json" > "$root/etc/chos-version" || die "no project version in $build"
 printf 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\n' > "$root/etc/passwd"
 printf 'root:x:0:\nuser:x:1000:\n' > "$root/etc/group"
 printf 'passwd: files\ngroup: files\n' > "$root/etc/nsswitch.conf"
