@@ -121,9 +121,13 @@ eq "the statoverride holds over the upgrade" "755" "$(stat -c '%a' /usr/bin/chos
 eq "chos (no statoverride) is setuid again" "4755" "$(stat -c '%a' /usr/bin/chos)"
 # the postinst reloaded: the tree's launcher is the new file, not the one of the start
 eq "after the upgrade the tree binds the new launcher" "$(stat -c '%i' /usr/bin/chos)" "$(stat -c '%i' /chos/.chos/bin/chos)"
+out=$(runuser -u $USER_NAME -- chos -o tiny cat /etc/os-release 2>&1)
+has "after the upgrade: the new chos -o tiny as $USER_NAME" 'ID=tiny' "$out"
 check "dpkg-statoverride --remove /usr/bin/chos-run" dpkg-statoverride --remove /usr/bin/chos-run
+check "reinstall chos (the override gone)" apt-get install -y -q --reinstall "$chos_deb"
+eq "without the override chos-run is setuid again" "4755" "$(stat -c '%a' /usr/bin/chos-run)"
 out=$(runuser -u $USER_NAME -- chos-run -o tiny -- cat /etc/os-release 2>&1)
-has "after the upgrade: chos-run -o tiny as $USER_NAME" 'ID=tiny' "$out"
+has "after the upgrades: chos-run -o tiny as $USER_NAME" 'ID=tiny' "$out"
 
 # ---- stop, purge: nothing of CHOS is left
 check "chos-setup stop" chos-setup stop
