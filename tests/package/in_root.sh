@@ -45,11 +45,21 @@ listing() {
         grep -v -x -e bash -e find -e sort -e awk -e grep -e sed -e cat -e dpkg-statoverri | sed 's/^/process /' | sort
     grep -h "name=$reg" /proc/[0-9]*/cgroup 2>/dev/null | sed 's/^/cgroup /' | sort -u
 }
-listing > /out/before.txt
 
-# ---- install: the dependencies come from the archive
+# ---- install: the dependencies come from the archive. They are installed first, and
+# the listing taken then: the packages' own install and purge are what is compared
+# (apt-get autoremove would keep some of them anyway: recommended by the node's own).
 debs=(/debs/chos_*.deb /debs/libpam-chos_*.deb /debs/slurm-spank-chos_*.deb /debs/chos-dkms_*.deb)
-check "apt-get install ${debs[*]##*/}" apt-get install -y -q "${debs[@]}"
+ours="chos libpam-chos slurm-spank-chos chos-dkms"
+plan=$(apt-get install -s "${debs[@]}" 2>&1) || { echo "$plan" | tail -n 20; fail "apt-get cannot resolve ${debs[*]##*/}"; }
+deps=$(awk '/^Inst / { print $2 }' <<< "$plan" | grep -v -x -F -e chos -e libpam-chos -e slurm-spank-chos -e chos-dkms)
+[ -n "$deps" ] || fail "apt-get install -s: no dependency to install (the plan: $plan)"
+ok "apt-get resolves the packages' dependencies from the archive ($(echo $deps | wc -w) packages)"
+# shellcheck disable=SC2086
+check "the dependencies" apt-get install -y -q $deps
+listing > /out/before.txt
+out=$(apt-get install -y -q "${debs[@]}" 2>&1) || { echo "$out" | tail -n 30; fail "apt-get install ${debs[*]##*/}"; }
+has "apt-get install ${debs[*]##*/}: only these four" "4 newly installed" "$out"
 
 # ---- what the packages put where
 eq "chos-run is setuid root" "4755 root root" "$(stat -c '%a %U %G' /usr/bin/chos-run)"
@@ -132,11 +142,11 @@ has "after the upgrades: chos-run -o tiny as $USER_NAME" 'ID=tiny' "$out"
 # ---- stop, purge: nothing of CHOS is left
 check "chos-setup stop" chos-setup stop
 rm -rf /srv/chos            # the admin's tree
-check "apt-get purge" apt-get purge -y -q chos libpam-chos slurm-spank-chos chos-dkms
-check "apt-get autoremove --purge (what the packages pulled in)" apt-get autoremove --purge -y -q
+# shellcheck disable=SC2086
+check "apt-get purge $ours" apt-get purge -y -q $ours
 listing > /out/after.txt
 if ! diff -u /out/before.txt /out/after.txt > /out/diff.txt; then
-    grep '^[-+][a-z]' /out/diff.txt | head -n 40
+    grep '^[-+][a-z]' /out/diff.txt | head -n 100
     fail "the purge left the differences above"
 fi
 ok "after the purge: no file, statoverride, mount, process or cgroup differs from before the install"
