@@ -33,12 +33,17 @@ useradd -m -s /bin/sh "$USER_NAME" || fail "useradd"
 # Everything that is on the system: files (path, mode, owner), statoverrides, mounts,
 # processes, this run's registrations. Left out: apt's and dpkg's own records, logs and
 # caches (any install changes them), and mounts under /dev and /sys, which are the
-# machine's (bound in: other work on the machine mounts there at any time).
+# machine's (bound in: other work on the machine mounts there at any time). Also left
+# out, as DKMS's and not CHOS's: the module indexes depmod writes for a kernel whenever a
+# module is added or removed (a node with the kernel's image has them before), and the
+# signing key DKMS makes at its first build and keeps while dkms is installed.
 listing() {
     find / -xdev \( -path /var/lib/apt -o -path /var/cache/apt -o -path /var/lib/dpkg \
                     -o -path /var/log -o -path /var/cache/debconf -o -path /var/cache/man \
                     -o -path /var/cache/ldconfig -o -path /proc -o -path /sys -o -path /dev \
-                    -o -path /out -o -path /debs \) -prune -o -printf 'file %p %m %u %g\n' | sort
+                    -o -path /out -o -path /debs \
+                    -o -path '/usr/lib/modules/*/modules.*' -o -path '/var/lib/dkms/mok.*' \) -prune \
+         -o -printf 'file %p %m %u %g\n' | sort
     dpkg-statoverride --list | sed 's/^/statoverride /' | sort
     awk '$5 !~ "^/(dev|sys)(/|$)" || $0 ~ /chos|fuse/ { print "mount", $5, $9 }' /proc/self/mountinfo | sort
     for p in /proc/[0-9]*; do cat "$p/comm" 2>/dev/null; done |
