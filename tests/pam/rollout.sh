@@ -28,6 +28,9 @@ mapfile -t ROLLOUT < <(awk '/tests\/pam\/rollout.sh/ { on = 1; next } on && /^\.
     "$CHOS_BUILD_DIR/man/pam_chos.8")
 [ ${#ROLLOUT[@]} = 2 ] || it_fail "expected the two session lines in the built pam_chos(8), got: ${ROLLOUT[*]}"
 case ${ROLLOUT[1]} in *" pam_chos.so") ;; *) it_fail "pam_chos(8) names the module by a path: ${ROLLOUT[1]}" ;; esac
+# The README shows the same two lines.
+mapfile -t README_LINES < <(sed -n 's/^ *\(session .*\)$/\1/p' "$CHOS_SOURCE_DIR/README.md")
+assert_eq "the README's session lines are pam_chos(8)'s" "$(printf '%s\n' "${ROLLOUT[@]}")" "$(printf '%s\n' "${README_LINES[@]}")"
 
 pam_namespace
 pam_add_user chospamr
