@@ -55,9 +55,10 @@ echo "GUEST kernel $(uname -r)"
 check "module loads" insmod /chos.ko
 check "proc mount point /proc/chos exists" test -d /proc/chos
 check "chos-setup start (backend kmod)" chos-setup start
-check_out "version" "0.1.0" cat /proc/chos/version
+VERSION=$(cat /etc/chos-version)  # meson.build's, written by run.sh
+check_out "version" "$VERSION" cat /proc/chos/version
 check_out "valid lists the unregistered answer first" "/chos/local" head -n 1 /proc/chos/valid
-check_out "the tree's .chos/fs is the module's filesystem" "0.1.0" cat /chos/.chos/fs/version
+check_out "the tree's .chos/fs is the module's filesystem" "$VERSION" cat /chos/.chos/fs/version
 check "OS links have chos-linkfs's shape" test "$(readlink /chos/usr)" = .chos/fs/link/usr
 check "the module knows the tree" test "$(cat /proc/chos/tree)" = /chos
 check_out "chos-setup status: no daemon, healthy" "kernel module" chos-setup status

@@ -4,7 +4,10 @@
 # module, chos-setup and the launchers, two tiny busybox trees, static probes) and
 # run tests/kmod/guest.sh there. Asserts on its PASS/FAIL lines and summary.
 #
-# usage: run.sh [--bench]     (--bench also runs W2 and W7 in the guest)
+# usage: run.sh [--bench] [--module CHOS.KO]
+#   --bench   also runs W2 and W7 in the guest
+#   --module  boot with this chos.ko (the package suite's, built by DKMS from chos-dkms)
+#             instead of building one: the kernel is the one of its vermagic
 # env:   CHOS_SOURCE_DIR, CHOS_BUILD_DIR (meson sets them), CHOS_KMOD_CACHE
 #        (default /var/cache/chos-test/kmod: the kernel image, kept between runs)
 # checks: P1 P2 P3 P8 M
@@ -13,7 +16,14 @@ src=${CHOS_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${CHOS_BUILD_DIR:-$src/build}
 cache=${CHOS_KMOD_CACHE:-/var/cache/chos-test/kmod}
 bench=0
-[[ ${1:-} == --bench ]] && bench=1
+module=
+while [[ $# -gt 0 ]]; do
+    case $1 in
+        --bench) bench=1; shift ;;
+        --module) [[ $# -ge 2 ]] || { echo "kmod: --module needs a file" >&2; exit 2; }; module=$2; shift 2 ;;
+        *) echo "kmod: unknown argument '$1' (usage: run.sh [--bench] [--module CHOS.KO])" >&2; exit 2 ;;
+    esac
+done
 
 skip() { echo "kmod: skipped: $*" >&2; exit 77; }
 die() { echo "kmod: $*" >&2; exit 1; }
@@ -24,9 +34,15 @@ die() { echo "kmod: $*" >&2; exit 1; }
 for tool in qemu-system-x86_64 cpio busybox gcc make perl; do
     command -v "$tool" >/dev/null || die "'$tool' missing (tools/install-deps)"
 done
-headers=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -n 1)
-[[ -n $headers ]] || die "no linux-headers-amd64 (tools/install-deps)"
-kver=${headers#/usr/src/linux-headers-}
+if [[ -n $module ]]; then
+    [[ -s $module ]] || die "--module $module: no such file"
+    kver=$(modinfo -F vermagic "$module" | cut -d' ' -f1)
+    [[ -n $kver ]] || die "--module $module: no vermagic (not a kernel module?)"
+else
+    headers=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -n 1)
+    [[ -n $headers ]] || die "no linux-headers-amd64 (tools/install-deps)"
+    kver=${headers#/usr/src/linux-headers-}
+fi
 
 # ---- the kernel image: Debian's, matching the headers, cached (never installed)
 mkdir -p "$cache"
@@ -45,40 +61,46 @@ fi
 work=$(mktemp -d /tmp/chos-kmod.XXXXXX)
 trap 'rm -rf --one-file-system "$work"' EXIT
 
-# ---- the module, built in a copy of kmod/ (warnings are errors: Kbuild -Werror)
+# ---- the module: given (--module), or built in a copy of kmod/ (warnings are errors:
+# Kbuild -Werror) and checked with checkpatch
 mkdir "$work/kmod"
-cp "$src"/kmod/{Kbuild,Makefile,*.c,*.h} "$work/kmod/"
-if ! nice make -s -C "$headers" M="$work/kmod" modules > "$work/kbuild.log" 2>&1; then
-    cat "$work/kbuild.log" >&2
-    die "the module does not build"
-fi
-if grep -i 'warning' "$work/kbuild.log" | grep -v 'Skipping BTF'; then
-    die "the module builds with warnings"
-fi
-echo "kmod: built chos.ko for $kver"
+if [[ -n $module ]]; then
+    cp "$module" "$work/kmod/chos.ko"
+    echo "kmod: using $module ($kver)"
+else
+    cp "$src"/kmod/{Kbuild,Makefile,*.c,*.h} "$work/kmod/"
+    if ! nice make -s -C "$headers" M="$work/kmod" modules > "$work/kbuild.log" 2>&1; then
+        cat "$work/kbuild.log" >&2
+        die "the module does not build"
+    fi
+    if grep -i 'warning' "$work/kbuild.log" | grep -v 'Skipping BTF'; then
+        die "the module builds with warnings"
+    fi
+    echo "kmod: built chos.ko for $kver"
 
-# ---- checkpatch --strict (from Debian's linux-source, cached: the headers lack it)
-checkpatch=$cache/checkpatch/checkpatch.pl
-if [[ ! -s $checkpatch ]]; then
-    (
-        srcver=$(dpkg-query -W -f='${Version}' linux-headers-amd64 | sed 's/^\([0-9]*\.[0-9]*\).*/\1/')
-        tmp=$(mktemp -d "$cache/src.XXXXXX")
-        trap 'rm -rf "$tmp"' EXIT
-        cd "$tmp"
-        apt-get download "linux-source-$srcver" >/dev/null
-        dpkg-deb --fsys-tarfile linux-source-*.deb | tar -x --wildcards './usr/src/linux-source-*.tar.xz'
-        tar -xJf usr/src/linux-source-*.tar.xz --wildcards '*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
-            '*/scripts/const_structs.checkpatch'
-        mkdir -p "$cache/checkpatch"
-        cp linux-source-*/scripts/{spelling.txt,const_structs.checkpatch} "$cache/checkpatch/"
-        cp linux-source-*/scripts/checkpatch.pl "$checkpatch"
-    ) || die "cannot fetch checkpatch.pl (linux-source)"
+    # ---- checkpatch --strict (from Debian's linux-source, cached: the headers lack it)
+    checkpatch=$cache/checkpatch/checkpatch.pl
+    if [[ ! -s $checkpatch ]]; then
+        (
+            srcver=$(dpkg-query -W -f='${Version}' linux-headers-amd64 | sed 's/^\([0-9]*\.[0-9]*\).*/\1/')
+            tmp=$(mktemp -d "$cache/src.XXXXXX")
+            trap 'rm -rf "$tmp"' EXIT
+            cd "$tmp"
+            apt-get download "linux-source-$srcver" >/dev/null
+            dpkg-deb --fsys-tarfile linux-source-*.deb | tar -x --wildcards './usr/src/linux-source-*.tar.xz'
+            tar -xJf usr/src/linux-source-*.tar.xz --wildcards '*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
+                '*/scripts/const_structs.checkpatch'
+            mkdir -p "$cache/checkpatch"
+            cp linux-source-*/scripts/{spelling.txt,const_structs.checkpatch} "$cache/checkpatch/"
+            cp linux-source-*/scripts/checkpatch.pl "$checkpatch"
+        ) || die "cannot fetch checkpatch.pl (linux-source)"
+    fi
+    if ! (cd "$src/kmod" && perl "$checkpatch" --strict --no-tree --quiet --file \
+            chos.h chos_main.c chos_fs.c chos_task.c chos_valid.c chos_tree.c Kbuild Makefile); then
+        die "checkpatch.pl --strict reports the lines above"
+    fi
+    echo "kmod: checkpatch.pl --strict clean"
 fi
-if ! (cd "$src/kmod" && perl "$checkpatch" --strict --no-tree --quiet --file \
-        chos.h chos_main.c chos_fs.c chos_task.c chos_valid.c chos_tree.c Kbuild Makefile); then
-    die "checkpatch.pl --strict reports the lines above"
-fi
-echo "kmod: checkpatch.pl --strict clean"
 
 # ---- the initramfs
 root=$work/root
@@ -118,6 +140,9 @@ for env in a b; do
     printf 'ID=%s\nNAME="tree %s"\n' "$env" "$env" > "$t/etc/os-release"
 done
 printf 'ID=guest\nNAME="kmod test guest"\n' > "$root/etc/os-release"
+# The version the module must report: the project's (meson.build), as the build knows it.
+python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["version"])' \
+    "$build/meson-info/intro-projectinfo.json" > "$root/etc/chos-version" || die "no project version in $build"
 printf 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\n' > "$root/etc/passwd"
 printf 'root:x:0:\nuser:x:1000:\n' > "$root/etc/group"
 printf 'passwd: files\ngroup: files\n' > "$root/etc/nsswitch.conf"

@@ -138,7 +138,7 @@ PubkeyAuthentication yes
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 AuthorizedKeysFile .ssh/authorized_keys
-PermitRootLogin no
+PermitRootLogin ${PAM_ROOT_LOGIN:-no}
 StrictModes yes
 PrintMotd no
 PrintLastLog no

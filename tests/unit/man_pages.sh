@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The man pages render without warnings, and chos.yaml(5) documents every top-level
 # key the parser accepts (so the documentation cannot drift from yaml_config.cpp).
-# usage: man_pages.sh SOURCE_ROOT
+# The pages checked are the ones the build made from man/ (paths and version filled in).
+# usage: man_pages.sh SOURCE_ROOT [BUILT_MAN_DIR]
 # checks: -
 set -uo pipefail
 root=${1:-${MESON_SOURCE_ROOT:-}}
+mandir=${2:-${root:+$root/man}}
 if [[ -z $root || ! -d $root/man ]]; then
   echo "man_pages.sh: no source root given (usage: man_pages.sh SOURCE_ROOT)" >&2
   exit 1
@@ -22,9 +24,9 @@ fi
 
 failed=0
 shopt -s nullglob
-pages=("$root"/man/*.[1-8])
+pages=("$mandir"/*.[1-8])
 if ((${#pages[@]} == 0)); then
-  echo "man_pages.sh: no man pages under $root/man" >&2
+  echo "man_pages.sh: no man pages under $mandir" >&2
   exit 1
 fi
 for page in "${pages[@]}"; do
@@ -32,6 +34,10 @@ for page in "${pages[@]}"; do
   if [[ -n $out ]]; then
     echo "FAIL: ${page#"$root"/} renders with warnings:" >&2
     printf '%s\n' "$out" >&2
+    failed=1
+  fi
+  if [[ $mandir != "$root/man" ]] && grep -n '@[A-Z_]*@' "$page" >&2; then
+    echo "FAIL: $page: a placeholder the build did not fill in (man/meson.build)" >&2
     failed=1
   fi
 done
