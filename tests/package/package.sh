@@ -8,6 +8,7 @@
 #
 # Environment: CHOS_SOURCE_DIR, CHOS_BUILD_DIR (meson sets them); CHOS_PACKAGE_DIR: use
 # the .deb files there instead of building them (a manual rerun).
+# checks: -
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=${CHOS_SOURCE_DIR:-$(cd "$here/../.." && pwd)}

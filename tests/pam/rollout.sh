@@ -9,6 +9,7 @@
 #    host, users are refused; the bare `session required pam_chos.so` line would
 #    lock root out in that case (shown); with `optional`, the trial step, users log
 #    in on the host.
+# checks: -
 source "$(dirname "$0")/../integration/lib.sh"
 it_main "$@"
 source "$(dirname "$IT_SELF")/pam_lib.sh"

@@ -3,6 +3,7 @@
 # earlier run left: an interrupted setup (meson-private but no build.ninja), a broken
 # one, options changed on the way; and never removes a directory meson did not make.
 # usage: build_dir.sh SOURCE_ROOT
+# checks: -
 set -uo pipefail
 root=$1
 tool=$root/tools/build-dir

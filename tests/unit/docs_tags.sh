@@ -21,7 +21,7 @@ section() { awk -v id="$1" '/^##/ { on = ($1 == "###" && $2 == id) ; next } on' 
 # The tests: every script and C++ file a suite runs (libraries and the guest's /init
 # are parts of tests, not tests).
 tests=$(ls tests/integration/*.sh tests/pam/*.sh tests/slurm/*.sh tests/cluster/*.sh tests/e2e/*.sh \
-           tests/kmod/run.sh tests/unit/*.sh tests/unit/test_*.cpp tests/fuzz/fuzz_*.cpp 2>/dev/null |
+           tests/kmod/run.sh tests/package/package.sh tests/unit/*.sh tests/unit/test_*.cpp tests/fuzz/fuzz_*.cpp 2>/dev/null |
         grep -vE '/(lib|launcher_lib|pam_lib|lib_slurm|lib_cluster|e2e)\.sh$')
 declare -A claims
 for t in $tests; do

@@ -6,6 +6,7 @@
 #  * every path the built man pages name under one of the build's install directories
 #    (bindir, sbindir, the PAM, Slurm and systemd directories, the examples) is there.
 # usage: install_paths.sh SOURCE_ROOT BUILD_ROOT
+# checks: -
 set -uo pipefail
 root=$1 build=$2
 dest=$(mktemp -d /tmp/chos-install-paths.XXXXXX) || exit 1

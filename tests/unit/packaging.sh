@@ -5,6 +5,7 @@
 #  * the build packages: debian/control's Build-Depends are tools/install-deps's
 #    (profile debian-build), plus debhelper's own.
 # usage: packaging.sh SOURCE_ROOT MESON_PROJECT_VERSION
+# checks: -
 set -uo pipefail
 root=$1 version=$2
 failed=0
