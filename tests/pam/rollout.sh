@@ -60,7 +60,7 @@ stack() { # the sshd service: the harness's auth/account, then the session lines
         echo "password required pam_deny.so"
         echo "session  required pam_permit.so"
         printf '%s\n' "$@"
-    } > "$PAM_DIR/pam.d/sshd.tmp" && mv "$PAM_DIR/pam.d/sshd.tmp" "$PAM_DIR/pam.d/sshd"
+    } > /etc/pam.d/sshd.tmp && mv /etc/pam.d/sshd.tmp /etc/pam.d/sshd
 }
 PAM_ROOT_LOGIN=prohibit-password pam_sshd_start
 U=chospamr
