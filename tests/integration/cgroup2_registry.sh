@@ -12,12 +12,26 @@
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 
+# The leaves sit beside the caller's cgroup: run in a cgroup2 directory of this test's
+# own, so two runs at once (or a machine whose shells sit in the root cgroup) never
+# share a "chos-<env>" leaf.
+cg2root=$(findmnt -n -o TARGET -t cgroup2 | head -n 1)
+[ -n "$cg2root" ] || it_fail "no cgroup2 mount"
+mycg="$cg2root$(sed -n 's/^0:://p' /proc/self/cgroup | sed 's|/$||')/it-$$-$RANDOM"  # (not "chos-...": that is a leaf)
+mkdir "$mycg" || it_fail "cannot make the test's cgroup2 directory $mycg"
+echo $$ > "$mycg/cgroup.procs" || it_fail "cannot move the test into $mycg"
+# (every process moves out first: the test's shell and the daemon chos-setup starts
+# below, which collects the leaves beside its own cgroup; an exiting process keeps
+# the directory busy for a moment)
+IT_CLEANUP+=("for p in \$(find '$mycg' -name cgroup.procs -exec cat {} +); do echo \$p > '${mycg%/*}/cgroup.procs'; done; for _try in \$(seq 50); do find '$mycg' -depth -type d -exec rmdir {} + 2>/dev/null; [ -d '$mycg' ] || break; sleep 0.1; done")
+
 it_launchers
 make_tree "$IT_BASE/trees/a" a
 make_tree "$IT_BASE/trees/b" b
 IT_CFG_REGTYPE=cgroup2 IT_DEFAULT=a it_config a:"$IT_BASE/trees/a" b:"$IT_BASE/trees/b" h:-
 it_bind_config
 it_start
+
 
 as_nobody() { "${IT_AS_NOBODY[@]}" "$@"; }
 chos_run() { as_nobody "$BIN/chos-run" "$@"; }
@@ -87,7 +101,7 @@ out=$(in_delegated "$BIN/chos-run" -o a -- grep '^0::' /proc/self/cgroup 2>&1); 
 assert_eq "control: a launch from the delegated cgroup ($out)" "0 0::$D/chos-a" "$rc $out"
 assert_eq "control: that leaf is root's" "0" "$(stat -c %u "$REGMNT$D/chos-a")"
 rmdir "$REGMNT$D/chos-a" "$REGMNT$D" || it_fail "cannot remove the delegated cgroup"
-IT_CLEANUP=()
+unset "IT_CLEANUP[-1]"   # (the delegated cgroup is gone; the test's own directory stays listed)
 
 # Empty leaves go: stop the loops, reload collects what is empty.
 it_kill_test_processes
