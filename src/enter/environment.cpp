@@ -56,7 +56,8 @@ std::vector<std::string> child_environment(char** caller_env, const config::Conf
     apply_rules(vars, env.rules);
     set_var(vars, "CHOS", env.name);
     if (!env.is_host()) {
-        // The launcher lives at /.chos/bin inside the tree (HACKING.md "The tree").
+        // The launcher lives at /.chos/bin inside the tree (docs/architecture.md "The
+        // tree").
         auto it = std::find_if(vars.begin(), vars.end(), [](const auto& v) { return v.first == "PATH"; });
         if (it == vars.end())
             vars.emplace_back("PATH", "/usr/local/bin:/usr/bin:/bin:/.chos/bin");
