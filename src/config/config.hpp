@@ -58,6 +58,7 @@ struct Environment {
     std::vector<std::string> groups;
     Personality personality = Personality::none;
     EnvironmentRules rules;  // applied after the global rules
+    bool hidden = false;     // left out of `chos --list` (still usable by name)
     int line = 0;            // where it was defined, for messages
 
     [[nodiscard]] bool is_host() const { return path == "/"; }
@@ -73,6 +74,7 @@ struct Environment {
         visit("groups", &Environment::groups);
         visit("personality", &Environment::personality);
         visit("rules", &Environment::rules);
+        visit("hidden", &Environment::hidden);
         visit("line", &Environment::line);
     }
     friend bool operator==(const Environment&, const Environment&) = default;

@@ -106,6 +106,9 @@ void parse_environments(YamlReader& r, const YAML::Node& v, Config& config)
                     env.personality = *s == "linux32" ? Personality::linux32 : Personality::none;
             } else if (key == "environment") {
                 parse_rules(r, vv, "environment of '" + name + "'", env.rules);
+            } else if (key == "hidden") {
+                if (auto b = r.boolean(vv, key))
+                    env.hidden = *b;
             } else {
                 r.unknown_key(kk, key, "environment '" + name + "'");
             }

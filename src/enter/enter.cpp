@@ -254,6 +254,8 @@ Result<Overview> overview(int argc, char** caller_env)
     for (const auto& env : config->environments) {
         if (!config::is_allowed(env, who->user, groups))
             continue;
+        if (env.hidden && env.name != view.current)
+            continue; // not advertised; still usable by name, and shown while one is in it
         view.environments.push_back(
             {env.name, env.description, env.name == config->default_environment, env.name == view.current});
     }
