@@ -4,6 +4,7 @@
 // level is parsed in yaml_config.cpp.
 #include "config/yaml_sections.hpp"
 
+#include "common/layout.hpp"
 #include "config/names.hpp"
 
 #include <algorithm>
@@ -130,7 +131,7 @@ void parse_os_dirs(YamlReader& r, const YAML::Node& v, Config& config)
     config.os_dirs.clear();
     std::set<std::string> seen;
     for (auto& [s, node] : *list) {
-        if (!is_valid_environment_name(s) || s == "chos" || s == "local") {
+        if (!is_valid_environment_name(s) || s == layout::root_alias || s == layout::host_root) {
             r.error(node, "os_dirs entry '" + quote_for_message(s) +
                             "' must be a single top-level directory name (not chos, local, or a path)");
             continue;
@@ -276,7 +277,7 @@ void parse_rules(YamlReader& r, const YAML::Node& v, const std::string& where, E
 void check_tree_layout(YamlReader& r, const Config& config, const std::vector<YAML::Node>& bind_nodes)
 {
     std::set<std::string> reserved(config.os_dirs.begin(), config.os_dirs.end());
-    reserved.insert({"chos", "local", ".chos"});
+    reserved.insert({std::string(layout::root_alias), std::string(layout::host_root), std::string(layout::meta_dir)});
     std::map<std::string, std::size_t> targets;
     for (std::size_t i = 0; i < config.binds.size(); ++i) {
         const auto& bind = config.binds[i];

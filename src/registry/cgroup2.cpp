@@ -9,6 +9,7 @@
 #include "registry/backend.hpp"
 
 #include "common/pinned_open.hpp"
+#include "common/root_only.hpp"
 #include "config/names.hpp"
 #include "registry/cgroup_fs.hpp"
 #include "registry/mounting.hpp"
@@ -39,7 +40,8 @@ std::optional<std::string> leaf_environment(int dirfd, const std::string& name)
     if (!config::is_valid_environment_name(env))
         return std::nullopt;
     struct stat st {};
-    if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0)
+    if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+        platform::ownership_problem(st, platform::FileKind::directory))
         return std::nullopt;
     return env;
 }
@@ -157,7 +159,7 @@ public:
             struct stat st {};
             if (::fstatat(AT_FDCWD, dir.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
                 return sys_error("cannot stat registration leaf", dir);
-            if (!S_ISDIR(st.st_mode) || st.st_uid != 0)
+            if (platform::ownership_problem(st, platform::FileKind::directory))
                 return error("refusing registration of pid", std::to_string(pid),
                              "leaf '" + config::quote_for_message(*path) + "' is not a root-owned cgroup");
         }

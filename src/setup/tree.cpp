@@ -3,6 +3,7 @@
 
 #include "common/file_io.hpp"
 #include "common/layout.hpp"
+#include "common/root_only.hpp"
 
 #include <algorithm>
 #include <array>
@@ -31,8 +32,8 @@ Result<bool> has_marker(int root, const std::string& shown)
     struct stat st {};
     if (::fstat(fd->get(), &st) != 0)
         return sys_error("cannot stat", shown);
-    if (!S_ISREG(st.st_mode) || st.st_uid != 0)
-        return false;
+    if (platform::ownership_problem(st, platform::FileKind::regular))
+        return false; // not ours: someone else's file in someone else's tmpfs
     std::array<char, 64> buf{};
     const ssize_t n = ::read(fd->get(), buf.data(), buf.size());
     if (n < 0)

@@ -13,6 +13,7 @@
 //   slurm_spank_task_init             the same task, now the user: back to the job's
 //                                     working directory, inside the environment
 // No exception leaves a callback: Slurm is C.
+#include "common/layout.hpp"
 #include "config/names.hpp"
 #include "enter/audit.hpp"
 #include "enter/enter.hpp"
@@ -134,7 +135,7 @@ chos::Result<> reach_batch_script(spank_t sp)
     const std::string script = argv[0];
     if (script.empty() || script[0] != '/' || ::access(script.c_str(), F_OK) == 0)
         return {};
-    const std::string through_local = "/local" + script;
+    const std::string through_local = "/" + std::string(chos::layout::host_root) + script;
     if (::access(through_local.c_str(), F_OK) != 0)
         return chos::error("the batch script is not reachable inside the environment", script,
                            "bind SlurmdSpoolDir in chos.yaml or set 'local: true' (see spank_chos(8))");
