@@ -102,6 +102,22 @@ std::optional<std::size_t> registered(const std::string& name, const ProcessCoun
     return *n;
 }
 
+// reload replaces an environment's entry (another path, host <-> tree) only when no
+// process is registered there; otherwise it warns and keeps the old one.
+bool may_replace(const std::string& name, const char* change, const char* old_one, const ProcessCounter& count,
+                 BuildReport& report)
+{
+    auto n = registered(name, count, report);
+    if (!n)
+        return false;
+    if (*n != 0) {
+        report.warn("environment '" + name + "' " + change + " but " + processes(*n) + " still run in " + old_one +
+                    "; kept until they exit (run reload again)");
+        return false;
+    }
+    return true;
+}
+
 // Bind each shared file onto the same path inside the environment, when that path
 // is a regular file there. Symlinks are never followed inside the environment:
 // a tree whose /etc/passwd points elsewhere must not make us mount on its target
@@ -186,14 +202,8 @@ Result<> mount_environment(const Tree& tree, const config::Environment& environm
                             "' is still its old tree; run 'chos-setup reload'");
                 return {};
             }
-            auto n = registered(environment.name, count, report);
-            if (!n)
+            if (!may_replace(environment.name, "changed to the host", "its old tree", count, report))
                 return {};
-            if (*n != 0) {
-                report.warn("environment '" + environment.name + "' changed to the host but " + processes(*n) +
-                            " still run in its old tree; kept until they exit (run reload again)");
-                return {};
-            }
             if (auto ok = remove_entry(tree, environment.name); !ok)
                 return ok;
         }
@@ -221,14 +231,8 @@ Result<> mount_environment(const Tree& tree, const config::Environment& environm
                         "'; run 'chos-setup reload'");
             return {};
         }
-        auto n = registered(environment.name, count, report);
-        if (!n)
+        if (!may_replace(environment.name, "changed its path", "the old one", count, report))
             return {};
-        if (*n != 0) {
-            report.warn("environment '" + environment.name + "' changed its path but " + processes(*n) +
-                        " still run in the old one; kept until they exit (run reload again)");
-            return {};
-        }
         if (auto ok = remove_entry(tree, environment.name); !ok)
             return ok;
     }
@@ -254,14 +258,8 @@ Result<> mount_environment(const Tree& tree, const config::Environment& environm
                             "'; run 'chos-setup reload'");
                 return {};
             }
-            auto n = registered(environment.name, count, report);
-            if (!n)
+            if (!may_replace(environment.name, "changed its path", "the old one", count, report))
                 return {};
-            if (*n != 0) {
-                report.warn("environment '" + environment.name + "' changed its path but " + processes(*n) +
-                            " still run in the old one; kept until they exit (run reload again)");
-                return {};
-            }
             if (auto ok = detach(fd->get(), tree.shown(entry)); !ok)
                 return ok;
             report.note("unmounted the old tree of environment '" + environment.name + "'");
