@@ -1,4 +1,5 @@
-// Errors on the privileged path are values, not exceptions (STYLE.md).
+// Errors on the privileged path are values, not exceptions (docs/architecture.md
+// "Conventions").
 #pragma once
 
 #include <cerrno>

@@ -14,12 +14,13 @@
 
 namespace chos::config {
 
-// How a process's environment is recorded (DESIGN.md "Registration").
+// How a process's environment is recorded (docs/architecture.md "The registry").
 enum class RegistryType {
     automatic, // cgroup1 when the kernel accepts a named v1 hierarchy, else cgroup2
     cgroup1,   // named v1 hierarchy, no controllers, one cgroup per environment
     cgroup2,   // nested leaves <current cgroup>/chos-<env>, removed when empty
 };
+[[nodiscard]] constexpr RegistryType last_value(RegistryType) { return RegistryType::cgroup2; }
 
 // Which per-process link backs the static symlinks of the tree.
 enum class Backend {
@@ -27,16 +28,25 @@ enum class Backend {
     fuse,      // chos-linkfs
     kmod,      // chos.ko, /proc/chos/link
 };
+[[nodiscard]] constexpr Backend last_value(Backend) { return Backend::kmod; }
 
 // A process personality for the environment (schroot's personality=).
 enum class Personality { none, linux32 };
+[[nodiscard]] constexpr Personality last_value(Personality) { return Personality::linux32; }
 
-// Environment-variable rules applied to the child (DESIGN.md step 9).
+// Environment-variable rules applied to the child (docs/architecture.md "Entering").
 struct EnvironmentRules {
     std::optional<std::vector<std::string>> keep; // when set: only these survive
     std::vector<std::string> unset;
     std::map<std::string, std::string> set;
 
+    template <typename Visit>
+    static constexpr void fields(Visit&& visit)
+    {
+        visit("keep", &EnvironmentRules::keep);
+        visit("unset", &EnvironmentRules::unset);
+        visit("set", &EnvironmentRules::set);
+    }
     friend bool operator==(const EnvironmentRules&, const EnvironmentRules&) = default;
 };
 
@@ -48,11 +58,25 @@ struct Environment {
     std::vector<std::string> groups;
     Personality personality = Personality::none;
     EnvironmentRules rules;  // applied after the global rules
+    bool hidden = false;     // left out of `chos --list` (still usable by name)
     int line = 0;            // where it was defined, for messages
 
     [[nodiscard]] bool is_host() const { return path == "/"; }
     [[nodiscard]] bool restricted() const { return !users.empty() || !groups.empty(); }
 
+    template <typename Visit>
+    static constexpr void fields(Visit&& visit)
+    {
+        visit("name", &Environment::name);
+        visit("path", &Environment::path);
+        visit("description", &Environment::description);
+        visit("users", &Environment::users);
+        visit("groups", &Environment::groups);
+        visit("personality", &Environment::personality);
+        visit("rules", &Environment::rules);
+        visit("hidden", &Environment::hidden);
+        visit("line", &Environment::line);
+    }
     friend bool operator==(const Environment&, const Environment&) = default;
 };
 
@@ -63,6 +87,15 @@ struct BindMount {
     bool optional = false;   // a missing source is skipped, not an error
     bool recursive = true;   // rbind (sub-mounts such as autofs homes appear)
 
+    template <typename Visit>
+    static constexpr void fields(Visit&& visit)
+    {
+        visit("source", &BindMount::source);
+        visit("target", &BindMount::target);
+        visit("dev", &BindMount::dev);
+        visit("optional", &BindMount::optional);
+        visit("recursive", &BindMount::recursive);
+    }
     friend bool operator==(const BindMount&, const BindMount&) = default;
 };
 
@@ -71,6 +104,13 @@ struct RegistryConfig {
     std::string name = "chos";                   // name=<name> of the v1 hierarchy
     std::string mount = "/sys/fs/cgroup/chos";   // where chos-setup mounts it
 
+    template <typename Visit>
+    static constexpr void fields(Visit&& visit)
+    {
+        visit("type", &RegistryConfig::type);
+        visit("name", &RegistryConfig::name);
+        visit("mount", &RegistryConfig::mount);
+    }
     friend bool operator==(const RegistryConfig&, const RegistryConfig&) = default;
 };
 
@@ -94,6 +134,30 @@ struct Config {
     [[nodiscard]] const Environment* find(std::string_view name) const;
     [[nodiscard]] const Environment* default_env() const { return find(default_environment); }
 
+    // Every field, once, as a member pointer. The configuration snapshot (snapshot.hpp)
+    // is derived from these lists: its encoder, decoder and schema walk them, so a field
+    // listed here needs nothing else to reach the launchers, and
+    // tests/unit/test_snapshot.cpp fails when a struct has a field its list lacks.
+    // `source` is where this copy was read from, not part of the configuration.
+    template <typename Visit>
+    static constexpr void fields(Visit&& visit)
+    {
+        visit.skip("source", &Config::source);
+        visit("default_environment", &Config::default_environment);
+        visit("user_file", &Config::user_file);
+        visit("fail_to_default", &Config::fail_to_default);
+        visit("backend", &Config::backend);
+        visit("tree", &Config::tree);
+        visit("run_dir", &Config::run_dir);
+        visit("local", &Config::local);
+        visit("local_suid", &Config::local_suid);
+        visit("registry", &Config::registry);
+        visit("environments", &Config::environments);
+        visit("os_dirs", &Config::os_dirs);
+        visit("binds", &Config::binds);
+        visit("shared_files", &Config::shared_files);
+        visit("rules", &Config::rules);
+    }
     // Field by field (the configuration snapshot's round trip is tested with it).
     friend bool operator==(const Config&, const Config&) = default;
 };

@@ -69,6 +69,25 @@ std::optional<std::string> absolute_path_problem(std::string_view path)
     return std::nullopt;
 }
 
+bool is_valid_account_name(std::string_view s)
+{
+    if (s.empty() || s.size() > 256 || s.front() == '-')
+        return false;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const char c = s[i];
+        const bool ok = is_alnum(c) || c == '_' || c == '-' || c == '.' || (c == '$' && i + 1 == s.size());
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+bool is_valid_user_file(std::string_view name)
+{
+    return !name.empty() && name.size() <= 255 && name != "." && name != ".." &&
+           name.find('/') == std::string_view::npos && is_valid_account_name(name);
+}
+
 std::string quote_for_message(std::string_view text)
 {
     constexpr std::size_t limit = 64;

@@ -23,6 +23,15 @@ inline constexpr std::size_t max_path_length = 4095;
 // ...); nullopt when it is acceptable. "/" is accepted.
 [[nodiscard]] std::optional<std::string> absolute_path_problem(std::string_view path);
 
+// A user or group name of the allow-list: POSIX portable names plus '.' and a trailing
+// '$' (Samba machine accounts); never a path, a space or a control character.
+[[nodiscard]] bool is_valid_account_name(std::string_view name);
+
+// The per-user choice file (`user_file:` in chos.yaml, `user_file=` of pam_chos and
+// spank_chos): a plain file name in the user's home directory, never a path -- it is
+// joined to the home directory and read with the user's rights.
+[[nodiscard]] bool is_valid_user_file(std::string_view name);
+
 // Quote a user-supplied string for a one-line message: printable ASCII kept,
 // anything else (newline, '%', bytes >= 0x7f) escaped as \xHH, cut at 64 bytes.
 [[nodiscard]] std::string quote_for_message(std::string_view text);

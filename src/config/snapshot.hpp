@@ -1,6 +1,8 @@
 // The configuration snapshot (chos.yaml(5) "SNAPSHOT"): the validated Config of
 // /etc/chos.yaml, written by chos-setup beside it with the exact text it came from,
-// so the launcher skips the YAML parse on every launch (bench/README.md, W1).
+// so the launcher skips the YAML parse on every launch (docs/benchmarks.md, W1).
+// Its encoding is derived from the model's field lists (Config::fields in
+// config.hpp): a field added to the model reaches the snapshot by itself.
 //
 // The launcher uses a snapshot only when it passes the same file checks as the
 // configuration (root-owned, not writable by others, no symlink on the way) and the
@@ -18,11 +20,15 @@
 
 namespace chos::config {
 
+// The model's shape: every field's name and type, in order. A snapshot records its
+// fingerprint and is never decoded by a program of another shape.
+[[nodiscard]] std::string snapshot_schema();
+
 // `config` as parsed from `text`, as the bytes of a snapshot.
 [[nodiscard]] std::string encode_snapshot(const Config& config, std::string_view text);
 
 // The Config of a snapshot made from exactly `text` (its source set to `file`); nullopt
-// for a snapshot of another text, of another format version, or malformed in any way.
+// for a snapshot of another text, of another schema, or malformed in any way.
 [[nodiscard]] std::optional<Config> decode_snapshot(std::string_view snapshot, std::string_view text,
                                                     const std::string& file);
 

@@ -1,11 +1,13 @@
 // Reading a file that decides privileged behaviour (/etc/chos.yaml, the legacy
-// /etc/chos): only when nobody but its trusted owner could have written it.
-// Every component is opened relative to its parent with O_NOFOLLOW, so the checks
-// and the read concern the same objects (no check-then-use race through a symlink
-// swapped in between: SECURITY.md class J, CVE-2019-11328 class F).
+// /etc/chos): only when nobody but its trusted owner could have written it. Every
+// component is opened relative to its parent with O_NOFOLLOW, so the checks and the
+// read concern the same objects (no check-then-use race through a symlink swapped in
+// between: docs/threat-model.md, class J: config tampering and pre-created state;
+// CVE-2019-11328). Who may own what is the platform's one rule (common/root_only.hpp).
 #include "config/yaml_config.hpp"
 
 #include "common/fd.hpp"
+#include "common/root_only.hpp"
 #include "config/names.hpp"
 
 #include <cerrno>
@@ -23,11 +25,6 @@ namespace {
     throw ConfigError({{path, 0, 0, message}});
 }
 
-std::string owner_text(uid_t uid)
-{
-    return uid == 0 ? "root" : "uid " + std::to_string(uid);
-}
-
 // A directory on the way to the file: owned by root or the trusted owner, and not
 // writable by group or others -- unless it is sticky (like /tmp), where others
 // cannot rename or remove what they do not own.
@@ -35,11 +32,9 @@ void check_directory(const std::string& path, const std::string& shown, const st
 {
     if (!S_ISDIR(st.st_mode))
         refuse(path, "'" + shown + "' is not a directory");
-    if (st.st_uid != 0 && st.st_uid != trust.owner)
-        refuse(path, "directory '" + shown + "' is owned by uid " + std::to_string(st.st_uid) + ", not " +
-                         owner_text(trust.owner));
-    if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
-        refuse(path, "directory '" + shown + "' is writable by group or others");
+    if (auto problem = platform::ownership_problem(st, platform::FileKind::directory,
+                                                   {.owner = trust.owner, .or_root = true, .sticky_ok = true}))
+        refuse(path, "directory '" + shown + "' " + *problem);
 }
 
 } // namespace
@@ -104,10 +99,8 @@ std::string CheckedDirectory::read(const std::string& name, std::size_t max_size
         refuse(path, "is a FIFO, not a regular file");
     if (!S_ISREG(st.st_mode))
         refuse(path, "is not a regular file");
-    if (st.st_uid != trust.owner)
-        refuse(path, "is owned by uid " + std::to_string(st.st_uid) + ", not " + owner_text(trust.owner));
-    if (st.st_mode & (S_IWGRP | S_IWOTH))
-        refuse(path, "is writable by group or others");
+    if (auto problem = platform::ownership_problem(st, platform::FileKind::regular, {.owner = trust.owner}))
+        refuse(path, *problem);
     if (static_cast<std::size_t>(st.st_size) > max_size)
         refuse(path, "is larger than " + std::to_string(max_size) + " bytes");
 

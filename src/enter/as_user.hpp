@@ -1,7 +1,7 @@
 // Work done with a user's rights only, from the privileged launcher: a child drops to
 // the user for good, runs a body, and its output is collected by the parent, bounded
 // in size and time (the child is killed when it takes too long). Used for ~/.chos
-// (SECURITY.md class I) and for user-database lookups through getent (the setuid
+// (docs/threat-model.md, class I) and for user-database lookups through getent (the setuid
 // launcher never loads NSS modules into its own, privileged process).
 #pragma once
 

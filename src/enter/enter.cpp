@@ -1,5 +1,6 @@
-// The ordered list of steps of DESIGN.md "Entering an environment" -- the body of
-// enter() is that list, each step a call (STYLE.md: nsjail's containProc).
+// The ordered list of steps of docs/architecture.md "Entering" -- the body of enter()
+// is that list, each step a call (as nsjail's containProc is). What differs between
+// link backends is behind link::Backend, called at its four points.
 #include "enter/enter.hpp"
 
 #include "chos_build_config.hpp"
@@ -8,6 +9,7 @@
 #include "config/snapshot.hpp"
 #include "config/yaml_config.hpp"
 #include "enter/steps.hpp"
+#include "link/backend.hpp"
 #include "registry/registry.hpp"
 
 #include <cstdlib>
@@ -130,7 +132,8 @@ Result<Entered> enter(const EnterRequest& request, EnterReport& report)
         return std::unexpected(root.error());
     if (!launcher && !request.user)
         return error("internal error", "", "a PAM or SPANK entry must name the user");
-    // Re-root to the host's view before reading anything (DESIGN.md "the trap").
+    // Re-root to the host's view before reading anything: a caller inside an
+    // environment must never have us read its tree's files as root (CVE-2025-32463).
     caller->cwd = remember_cwd();
     if (auto rerooted = reroot_to_host(); !rerooted)
         return std::unexpected(rerooted.error());
@@ -148,6 +151,9 @@ Result<Entered> enter(const EnterRequest& request, EnterReport& report)
     }
     if (!config)
         return std::unexpected(config.error());
+    const link::Backend& link = link::in_use(*config);
+    if (auto host = link.host_view(*config); !host)
+        return std::unexpected(host.error());
 
     // 3. The user and groups (host NSS, before any chroot).
     auto who = resolve_identity(launcher ? std::nullopt : request.user);
@@ -165,13 +171,15 @@ Result<Entered> enter(const EnterRequest& request, EnterReport& report)
     // 6. Register.
     {
         PhaseTimer t(report, Phase::registration);
-        if (auto registered = register_process(*config, **env); !registered)
+        if (auto registered = register_process(*config, **env, link); !registered)
             return std::unexpected(registered.error());
     }
 
     // 7. chroot.
     {
         PhaseTimer t(report, Phase::chroot);
+        if (auto ready = link.before_chroot(*config, **env); !ready)
+            return std::unexpected(ready.error());
         if (auto rooted = enter_root(*config, **env); !rooted)
             return std::unexpected(rooted.error());
     }
@@ -223,12 +231,15 @@ Result<Overview> overview(int argc, char** caller_env)
     auto config = read_config();
     if (!config)
         return std::unexpected(config.error());
+    const link::Backend& link = link::in_use(*config);
+    if (auto host = link.host_view(*config); !host)
+        return std::unexpected(host.error());
     auto who = resolve_identity(std::nullopt);
     if (!who)
         return std::unexpected(who.error());
 
     Overview view;
-    view.backend = backend_in_use(*config) == config::Backend::kmod ? "kmod" : "fuse";
+    view.backend = std::string(link.name());
     // The caller's registration: we have not registered, so ours is the caller's.
     if (auto registry = registry::Registry::open_recorded(*config)) {
         if (auto member = registry->membership(::getpid()); member && member->registered)
@@ -243,6 +254,8 @@ Result<Overview> overview(int argc, char** caller_env)
     for (const auto& env : config->environments) {
         if (!config::is_allowed(env, who->user, groups))
             continue;
+        if (env.hidden && env.name != view.current)
+            continue; // not advertised; still usable by name, and shown while one is in it
         view.environments.push_back(
             {env.name, env.description, env.name == config->default_environment, env.name == view.current});
     }

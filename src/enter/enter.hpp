@@ -1,6 +1,6 @@
-// libchos_enter: the ordered privileged sequence of DESIGN.md "Entering an
-// environment", shared by the launcher (chos, chos-run), pam_chos and spank_chos so
-// that none of them re-implements a step.
+// libchos_enter: the ordered privileged sequence of docs/architecture.md "Entering",
+// shared by the launcher (chos, chos-run), pam_chos and spank_chos so that none of
+// them re-implements a step.
 //
 // Called setuid root. Returns values; no exception escapes (config errors become an
 // Error holding the first diagnostic line). Library code: it never logs -- the caller
@@ -21,7 +21,7 @@ namespace chos::enter {
 
 enum class EntryPoint { launcher, pam, spank };
 
-// Exit statuses of the launcher (DESIGN.md step 10).
+// Exit statuses of the launcher (chos-run(1)).
 inline constexpr int exit_launcher_failure = 125;
 inline constexpr int exit_not_executable = 126;
 inline constexpr int exit_not_found = 127;

@@ -1,6 +1,8 @@
 // Step 9: the child's environment variables and personality.
 #include "enter/steps.hpp"
 
+#include "common/layout.hpp"
+
 #include <algorithm>
 #include <sys/personality.h>
 
@@ -56,15 +58,17 @@ std::vector<std::string> child_environment(char** caller_env, const config::Conf
     apply_rules(vars, env.rules);
     set_var(vars, "CHOS", env.name);
     if (!env.is_host()) {
-        // The launcher lives at /.chos/bin inside the tree (HACKING.md "The tree").
+        // The launcher lives at /.chos/bin inside the tree (docs/architecture.md "The
+        // tree"): on PATH, so switching from inside works.
+        const std::string launchers(layout::launcher_dir_inside);
         auto it = std::find_if(vars.begin(), vars.end(), [](const auto& v) { return v.first == "PATH"; });
         if (it == vars.end())
-            vars.emplace_back("PATH", "/usr/local/bin:/usr/bin:/bin:/.chos/bin");
+            vars.emplace_back("PATH", "/usr/local/bin:/usr/bin:/bin:" + launchers);
         else {
             const std::string& path = it->second;
             const std::string colon = ":" + path + ":";
-            if (colon.find(":/.chos/bin:") == std::string::npos)
-                it->second = path.empty() ? "/.chos/bin" : path + ":/.chos/bin";
+            if (colon.find(":" + launchers + ":") == std::string::npos)
+                it->second = path.empty() ? launchers : path + ":" + launchers;
         }
     }
     std::vector<std::string> envp;

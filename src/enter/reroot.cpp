@@ -1,4 +1,5 @@
-// Back to the host's view before reading anything (DESIGN.md "the trap").
+// Back to the host's view before reading anything (docs/architecture.md "Entering":
+// switching from inside).
 #include "enter/steps.hpp"
 
 #include "common/fd.hpp"

@@ -1,12 +1,13 @@
-// The steps of DESIGN.md "Entering an environment", one concern per file. enter.cpp
+// The steps of docs/architecture.md "Entering", one concern per file. enter.cpp
 // calls them in order; nothing else should. Every step returns a Result and never
-// logs (HACKING.md: library code does not log).
+// logs (library code does not log: its caller does).
 #pragma once
 
 #include "common/error.hpp"
 #include "config/choice.hpp"
 #include "config/config.hpp"
 #include "enter/user_db.hpp"
+#include "link/backend.hpp"
 
 #include <csignal>
 #include <optional>
@@ -34,7 +35,8 @@ void restore_caller_state(const CallerState& caller) noexcept;
 
 // --- reroot.cpp
 // setns() into our own mount namespace: root and cwd become the namespace's root, so
-// nothing below is read from an environment tree (sudo --chroot CVE-2025-32463).
+// nothing below is read from an environment tree (sudo --chroot CVE-2025-32463). The
+// link backend's host_view() follows once the configuration is read.
 [[nodiscard]] Result<> reroot_to_host();
 // The cwd as a path (before the re-root); nullopt when getcwd fails or the cwd is
 // outside the caller's root (runc CVE-2024-21626: never "(unreachable)/...").
@@ -61,12 +63,10 @@ inline constexpr std::size_t max_user_file_size = 4096;
 [[nodiscard]] UserFile read_user_file(const Identity& who, const std::string& name);
 
 // --- register.cpp (step 6)
-// The backend in use: `automatic` resolved (kmod when /proc/chos exists).
-[[nodiscard]] config::Backend backend_in_use(const config::Config& config);
-// Refuse when the chos-linkfs of <run_dir>/linkfs.pid is gone or stopped (SECURITY L).
-[[nodiscard]] Result<> check_linkfs_alive(const config::Config& config);
-// Register the calling process in env, then flush its cached link answer.
-[[nodiscard]] Result<> register_process(const config::Config& config, const config::Environment& env);
+// Register the calling process in env, between the link backend's before_register
+// (is the link served?) and after_register (make it answer with env).
+[[nodiscard]] Result<> register_process(const config::Config& config, const config::Environment& env,
+                                        const link::Backend& link);
 
 // --- chroot.cpp (step 7)
 [[nodiscard]] Result<> enter_root(const config::Config& config, const config::Environment& env);

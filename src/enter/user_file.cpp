@@ -1,4 +1,4 @@
-// Step 4's ~/.chos, read with the user's rights only (SECURITY.md class I,
+// Step 4's ~/.chos, read with the user's rights only (docs/threat-model.md, class I,
 // CVE-2010-3435): a child drops to the user before it opens anything, refuses
 // symlinks, FIFOs and directories, reads at most 4 KiB and is killed after 2 s.
 #include "enter/steps.hpp"

@@ -1,15 +1,16 @@
 // Mounting and unmounting chos-linkfs, the way libfuse's util/fusermount.c
 // teaches: validate the path, pin it as an fd, act on the fd.
 //
-// The mount point is opened once without following any symlink, checked (a
-// directory root alone can write: SECURITY.md class F), and the file system is
-// attached to that pinned directory with the new mount API, so a path swapped
-// afterwards cannot make the mount land elsewhere (class C; runc CVE-2021-30465).
-// libfuse then gets the /dev/fuse fd as "/dev/fd/N" and never mounts itself.
+// The mount point is opened once without following any symlink, checked (a directory
+// root alone can write: docs/threat-model.md, class F: pre-created state), and the file
+// system is attached to that pinned directory with the new mount API, so a path swapped
+// afterwards cannot make the mount land elsewhere (symlink races; runc CVE-2021-30465).
+// The platform layer does each of these steps (common/). libfuse then gets the
+// /dev/fuse fd as "/dev/fd/N" and never mounts itself.
 //
-// P6: a chos-linkfs that was killed leaves its mount answering ENOTCONN; a new
-// daemon detaches that dead mount (and only a chos-linkfs one) and mounts afresh,
-// so processes inside environments recover without a restart.
+// A chos-linkfs that was killed leaves its mount answering ENOTCONN; a new daemon
+// detaches that dead mount (and only a chos-linkfs one) and mounts afresh, so
+// processes inside environments recover without a restart (docs/properties.md, P6).
 #pragma once
 
 #include "common/error.hpp"
@@ -47,7 +48,6 @@ public:
 private:
     std::string mount_point_;
     Fd device_;
-    Fd root_;                   // fsmount()'s fd, until the mount is attached
     std::uint64_t mount_id_ = 0; // the attached mount (statx unique id), 0: none
     bool replaced_dead_ = false;
 };

@@ -1,8 +1,9 @@
-// cgroup2 registry only (HACKING.md "Registry"): a registration leaf "chos-<env>" is
-// made beside each caller's cgroup, so leaves of finished logins and jobs would pile
-// up between two reloads. The daemon, which runs anyway, removes the empty ones every
-// interval on a thread of its own (the kernel refuses to rmdir a leaf that holds a
-// process, so there is no check-then-remove race). Signals stay with the FUSE loop.
+// cgroup2 registry only (docs/architecture.md "The registry"): a registration leaf
+// "chos-<env>" is made beside each caller's cgroup, so leaves of finished logins and
+// jobs would pile up between two reloads. The daemon, which runs anyway, removes the
+// empty ones every interval on a thread of its own (the kernel refuses to rmdir a leaf
+// that holds a process, so there is no check-then-remove race). Signals stay with the
+// FUSE loop.
 #pragma once
 
 #include "registry/registry.hpp"

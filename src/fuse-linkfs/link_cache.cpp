@@ -1,5 +1,7 @@
 #include "fuse-linkfs/link_cache.hpp"
 
+#include "common/pidfd.hpp"
+
 #include <array>
 #include <cerrno>
 #include <fcntl.h>
@@ -27,24 +29,19 @@ std::uint64_t tag(pid_t pid, int fd) noexcept
 
 Fd open_pidfd(pid_t pid) noexcept
 {
-    int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    Fd fd = platform::pidfd_open(pid);
     // A non-leader thread: EINVAL up to Linux 6.8, ENOENT since pidfs (6.9+). A
     // thread pidfd turns readable when that thread exits, before its tid is freed.
     // Where PIDFD_THREAD is unknown (EINVAL again) the caller answers uncached.
-    if (fd < 0 && (errno == EINVAL || errno == ENOENT))
-        fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, PIDFD_THREAD));
-    return Fd(fd);
+    if (!fd && (errno == EINVAL || errno == ENOENT))
+        fd = platform::pidfd_open(pid, PIDFD_THREAD);
+    return fd;
 }
 
 bool has_exited(int pidfd) noexcept
 {
-    pollfd p{pidfd, POLLIN, 0};
-    int n;
-    do
-        n = ::poll(&p, 1, 0);
-    while (n < 0 && errno == EINTR);
     // An error here is treated as "exited": the caller then does not cache.
-    return n != 0;
+    return platform::pidfd_poll(pidfd, 0) != 0;
 }
 
 Result<LinkCache> LinkCache::create(std::size_t capacity)

@@ -1,10 +1,11 @@
-// The per-pid answer cache of chos-linkfs (HACKING.md "The link", DESIGN.md P7).
+// The per-pid answer cache of chos-linkfs (docs/architecture.md "The link";
+// docs/properties.md P7).
 //
-// pid -> answer, where each entry holds a pidfd of that very process (or thread)
-// in an epoll set. A pidfd becomes readable when its process exits, and the kernel
-// signals that before the pid number can be freed for reuse; so draining the epoll
-// set at the start of every request evicts a dead pid before any new process with
-// the same number can ask (SECURITY.md K: pid reuse never hits a stale entry; the
+// pid -> answer, where each entry holds a pidfd of that very process (or thread) in an
+// epoll set. A pidfd becomes readable when its process exits, and the kernel signals
+// that before the pid number can be freed for reuse; so draining the epoll set at the
+// start of every request evicts a dead pid before any new process with the same number
+// can ask (docs/threat-model.md, class K: pid reuse never hits a stale entry; the
 // original CHOS kept pid start times for this).
 //
 // A hit costs one epoll_wait(timeout 0) and one hash lookup: no /proc read, O(1) in

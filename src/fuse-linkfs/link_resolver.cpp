@@ -1,22 +1,16 @@
 #include "fuse-linkfs/link_resolver.hpp"
 
+#include "common/layout.hpp"
+
 #include <cerrno>
 
 namespace chos::linkfs {
-
-namespace {
-
-// Relative to <tree>/.chos/fs, where the link lives (HACKING.md "The tree").
-constexpr const char* host_target = "../../local";
-constexpr const char* env_prefix = "../os/";
-
-} // namespace
 
 LinkResolver::LinkResolver(registry::Registry registry, LinkCache cache)
     : registry_(std::move(registry)), cache_(std::move(cache))
 {
     targets_.reserve(16);
-    targets_.emplace_back(host_target); // index 0: unregistered
+    targets_.emplace_back(layout::answer_unregistered); // index 0: unregistered
 }
 
 std::uint32_t LinkResolver::intern(const registry::Membership& m)
@@ -27,10 +21,10 @@ std::uint32_t LinkResolver::intern(const registry::Membership& m)
     if (it != index_.end())
         return it->second;
     if (targets_.size() >= max_targets) {
-        scratch_ = env_prefix + m.environment;
+        scratch_ = layout::answer_for(m.environment);
         return npos;
     }
-    targets_.push_back(env_prefix + m.environment);
+    targets_.push_back(layout::answer_for(m.environment));
     const auto i = static_cast<std::uint32_t>(targets_.size() - 1);
     index_.emplace(m.environment, i);
     return i;
@@ -65,8 +59,8 @@ Answer LinkResolver::resolve(pid_t pid) noexcept
         if (i == npos)
             return Answer{0, scratch_.c_str(), "uncached", {}};
         // Unregistered callers are not cached: a process that registers from the
-        // host (the launcher, PAM, SPANK) then needs no flush (HACKING.md), and host
-        // processes rarely look through the tree.
+        // host (the launcher, PAM, SPANK) then needs no flush (docs/architecture.md
+        // "The link"), and host processes rarely look through the tree.
         const bool cacheable = i != 0 && pidfd && !has_exited(pidfd.get());
         const bool cached = cacheable && cache_.insert(pid, std::move(pidfd), i);
         return Answer{0, targets_[i].c_str(), cached ? "miss" : "uncached", {}};

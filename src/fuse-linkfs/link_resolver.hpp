@@ -1,7 +1,9 @@
-// Who is asking, and which target they get (HACKING.md "The link", the table):
+// Who is asking, and which target they get (docs/architecture.md "The link"; the
+// answers are spelled in common/layout.hpp):
 //   registered in E        -> "../os/E"
 //   not registered         -> "../../local"
-//   pid 0, vanished, unreadable or malformed registration -> EACCES (P8)
+//   pid 0, vanished, unreadable or malformed registration -> EACCES
+//   (fail closed: docs/properties.md, P8)
 //
 // The daemon needs no environment list: a name in the registry is valid because
 // only root creates environment cgroups. Answers are interned once per environment

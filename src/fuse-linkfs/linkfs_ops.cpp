@@ -1,5 +1,6 @@
 #include "fuse-linkfs/linkfs_ops.hpp"
 
+#include "common/layout.hpp"
 #include "fuse-linkfs/log.hpp"
 
 #include <algorithm>
@@ -19,9 +20,9 @@ constexpr fuse_ino_t link_ino = 2;
 // What must never be cached is the readlink answer (see op_init).
 constexpr double forever = 86400.0;
 
-constexpr const char* link_name = "link";
-// LOOKUP of this name drops the caller's cache entry (HACKING.md "Flush").
-constexpr const char* flush_name = "flush";
+constexpr const char* link_name = layout::link_name.data();
+// LOOKUP of this name drops the caller's cache entry (docs/architecture.md "The link").
+constexpr const char* flush_name = layout::flush_name.data();
 
 LinkfsContext& context(fuse_req_t req) noexcept
 {
@@ -52,7 +53,7 @@ void op_init(void* userdata, fuse_conn_info* conn) noexcept
     (void)userdata;
     // With FUSE_CAP_CACHE_SYMLINKS the kernel keeps the first readlink answer in the
     // page cache and serves it to every later reader: one caller's target went to
-    // everyone (DESIGN.md "Facts measured"). Off by default; make sure.
+    // everyone (measured; docs/architecture.md "The link"). Off by default; make sure.
     conn->want &= ~static_cast<unsigned>(FUSE_CAP_CACHE_SYMLINKS);
     log::debug("init: protocol %u.%u, capable 0x%x, want 0x%x", conn->proto_major, conn->proto_minor,
                conn->capable, conn->want);

@@ -1,7 +1,7 @@
-// chos-linkfs's messages: stderr in the foreground, syslog (LOG_DAEMON) once
-// detached (STYLE.md "Logging"). Messages about a caller are rate-limited per uid,
-// so one user's flood of failing lookups cannot flood the log or hide other users'
-// messages (SECURITY.md L).
+// chos-linkfs's messages: stderr in the foreground, syslog (LOG_DAEMON) once detached
+// (docs/architecture.md "Conventions"). Messages about a caller are rate-limited per
+// uid, so one user's flood of failing lookups cannot flood the log or hide other users'
+// messages (docs/threat-model.md, class L: daemon faults).
 //
 // Everything here is noexcept and formats into fixed buffers: it is called from
 // FUSE callbacks, which must answer exactly once and never throw.

@@ -1,15 +1,15 @@
 // chos-linkfs: serves <tree>/.chos/fs/link, the symlink whose target depends on
-// the process that reads it (chos-linkfs(8), HACKING.md "The link").
+// the process that reads it (chos-linkfs(8), docs/architecture.md "The link").
 //
-// main() is the ordered list of start-up steps, each a call. Requests are served
-// by libfuse's single-threaded loop: a multithreaded loop did not help on these
-// 2-core machines (BENCHMARKS.md), and one thread makes the cache lock-free.
-// Fairness under a flood (SECURITY.md L): the kernel queues FUSE requests FIFO and
-// each blocked caller thread has at most one request outstanding, so another
-// user's request waits behind at most one request per flooding thread -- the
-// flood is bounded by the flooder's own RLIMIT_NPROC -- and each of those costs
-// O(1): a cache hit ~1 us, a miss one /proc read (~10 us). Log lines about
-// callers are rate-limited per uid (log.hpp).
+// main() is the ordered list of start-up steps, each a call. Requests are served by
+// libfuse's single-threaded loop: a multithreaded loop did not help on these 2-core
+// machines (docs/benchmarks.md), and one thread makes the cache lock-free. Fairness
+// under a flood (docs/threat-model.md, class L): the kernel queues FUSE requests FIFO
+// and each blocked caller thread has at most one request outstanding, so another user's
+// request waits behind at most one request per flooding thread -- the flood is bounded
+// by the flooder's own RLIMIT_NPROC -- and each of those costs O(1): a cache hit ~1 us,
+// a miss one /proc read (~10 us). Log lines about callers are rate-limited per uid
+// (log.hpp).
 #include "fuse-linkfs/daemonize.hpp"
 #include "fuse-linkfs/fuse_mount.hpp"
 #include "fuse-linkfs/leaf_collector.hpp"
@@ -21,6 +21,7 @@
 #include "fuse-linkfs/pid_file.hpp"
 
 #include "chos_build_config.hpp"
+#include "common/layout.hpp"
 #include "config/yaml_config.hpp"
 #include "registry/registry.hpp"
 
@@ -101,13 +102,6 @@ Result<> check_proc_is_ours()
     return {};
 }
 
-std::string describe(const registry::Registry& r)
-{
-    if (r.type() == config::RegistryType::cgroup1)
-        return "cgroup1 name=" + r.hierarchy_name() + " at " + r.mount_point();
-    return "cgroup2 leaves under " + r.cgroup2_root();
-}
-
 // A stop by signal (SIGTERM from systemd or chos-setup, SIGINT, SIGHUP) is a clean
 // exit; libfuse reports the signal number as the loop's result.
 bool clean_stop(int loop_result)
@@ -130,7 +124,8 @@ int main(int argc, char** argv)
     auto config = load(opts.config_path);
     if (!config)
         return 1;
-    const std::string mount_point = opts.mount_point.empty() ? config->tree + "/.chos/fs" : opts.mount_point;
+    const std::string mount_point =
+        opts.mount_point.empty() ? layout::in_tree(config->tree, layout::link_dir) : opts.mount_point;
 
     // 3. The registry we answer from (never mounts anything).
     auto registry = registry::Registry::open(*config);
@@ -160,7 +155,7 @@ int main(int argc, char** argv)
         return status;
     };
 
-    const std::string registry_text = describe(*registry);
+    const std::string registry_text = registry->describe();
     const bool collect_leaves = registry->type() == config::RegistryType::cgroup2;
     const registry::Registry collector_registry = *registry;
     LinkResolver resolver(std::move(*registry), std::move(*cache));
@@ -200,7 +195,8 @@ int main(int argc, char** argv)
         log::use_syslog();
         daemon->ready();
     }
-    // cgroup2: empty registration leaves go every minute (HACKING.md "Registry").
+    // cgroup2: empty registration leaves go every minute (docs/architecture.md "The
+    // registry").
     std::optional<LeafCollector> collector;
     if (collect_leaves)
         collector.emplace(collector_registry, std::chrono::seconds(60));

@@ -1,10 +1,11 @@
-// <run_dir>/linkfs.pid: how the launcher finds the daemon and refuses to start a
-// launch when it is stopped or gone (HACKING.md "The link", SECURITY.md L).
+// <run_dir>/linkfs.pid, the daemon's side of the protocol of common/pid_file.hpp
+// (readers: chos-setup, the launcher).
 //
 // run_dir is created root-owned 0755 when missing; an existing one that is not a
-// root-owned directory, or is writable by group or others, is refused, never
-// adopted (Singularity CVE-2019-11328, SECURITY.md class F). The file is written
-// beside and renamed into place, so a reader never sees a half-written pid.
+// root-owned directory, or is writable by group or others, is refused, never adopted
+// (docs/threat-model.md, class F: pre-created state; Singularity CVE-2019-11328). The
+// file is written beside and renamed into place, so a reader never sees a half-written
+// pid.
 #pragma once
 
 #include "common/error.hpp"
@@ -17,8 +18,6 @@ namespace chos::linkfs {
 
 class PidFile {
 public:
-    static constexpr const char* file_name = "linkfs.pid";
-
     // Check (or create) run_dir; refuse when its pid file names a live chos-linkfs.
     [[nodiscard]] static Result<PidFile> prepare(const std::string& run_dir);
 
@@ -26,7 +25,7 @@ public:
     // Remove the file if it still holds the pid we wrote (a successor's is kept).
     void remove() noexcept;
 
-    [[nodiscard]] std::string path() const { return run_dir_ + "/" + file_name; }
+    [[nodiscard]] std::string path() const;
 
 private:
     std::string run_dir_;

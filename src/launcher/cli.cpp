@@ -1,9 +1,11 @@
 // Command line of chos and chos-run (Boost.Program_options); every exception of the
-// CLI layer is caught here, once (STYLE.md). The privileged work is libchos_enter's.
+// CLI layer is caught here, once. The privileged work is libchos_enter's, and so are
+// the audit line and the timings this file writes (enter/audit.hpp).
 #include "launcher/cli.hpp"
 
 #include "chos_build_config.hpp"
 #include "config/names.hpp"
+#include "enter/audit.hpp"
 #include "enter/enter.hpp"
 
 #include <boost/program_options.hpp>
@@ -112,21 +114,14 @@ int fail(const std::string& line)
 
 void audit(const enter::EnterReport& report, const std::string& result)
 {
-    ::syslog(LOG_AUTHPRIV | LOG_NOTICE, "user=%s uid=%ld env=%s cmd=%s result=%s",
-             report.user_name.empty() ? "-" : config::quote_for_message(report.user_name).c_str(),
-             report.uid == static_cast<uid_t>(-1) ? -1L : static_cast<long>(report.uid),
-             report.environment.empty() ? "-" : report.environment.c_str(),
-             config::quote_for_message(report.command.empty() ? "-" : report.command).c_str(),
-             result.c_str());
+    const std::string line = enter::audit_line(report, result, {{"cmd", report.command}});
+    ::syslog(LOG_AUTHPRIV | LOG_NOTICE, "%s", line.c_str());
 }
 
 void print_timings(const enter::EnterReport& report)
 {
-    std::fprintf(stderr, "chos: debug: configuration: %s\n",
-                 report.config_from_snapshot ? "from the snapshot" : "parsed");
-    for (int p = 0; p < static_cast<int>(enter::Phase::count); ++p)
-        std::fprintf(stderr, "chos: debug: phase %s: %.3f ms\n", enter::to_string(static_cast<enter::Phase>(p)),
-                     static_cast<double>(report.phase_ns[static_cast<std::size_t>(p)]) / 1e6);
+    for (const auto& line : enter::timing_lines(report))
+        std::fprintf(stderr, "chos: debug: %s\n", line.c_str());
 }
 
 int list_or_current(Program program, const Options& opts, int argc)
@@ -180,6 +175,7 @@ int launch(Program program, const Options& opts, int argc)
         std::fflush(stderr);
     };
     enter::EnterReport report;
+    report.uid = ::getuid(); // until the user is resolved (a refusal before: the real uid)
     if (!opts.command.empty()) {
         const auto& cmd = opts.command.front();
         report.command = cmd.substr(cmd.rfind('/') == std::string::npos ? 0 : cmd.rfind('/') + 1);
@@ -193,8 +189,6 @@ int launch(Program program, const Options& opts, int argc)
                (e.reason.empty() ? std::strerror(e.err) : e.reason);
         audit(report, "failed: " + line);
     } else if (host_view) {
-        if (report.uid == static_cast<uid_t>(-1))
-            report.uid = ::getuid(); // refused before the user was resolved: the real uid
         audit(report, "refused: " + line);
     }
     if (debug)

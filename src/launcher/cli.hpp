@@ -1,4 +1,4 @@
-// chos and chos-run: thin binaries over libchos_enter (STYLE.md: schroot).
+// chos and chos-run: thin binaries over libchos_enter (as schroot is over its library).
 #pragma once
 
 namespace chos::launcher {

@@ -2,7 +2,8 @@
 // hierarchy, "0::PATH" for cgroup2.
 //
 // The text decides which tree a process sees, so every doubt answers nullopt and
-// callers fail closed (DESIGN.md P8, SECURITY.md K/K2):
+// callers fail closed (docs/properties.md P8; docs/threat-model.md, class K: link identity
+// and forged registrations):
 // - only newline-terminated lines count: a truncated read must never turn
 //   "/bullseye" into "/bull", another environment;
 // - the controller field must equal "name=<hierarchy>" exactly, so "name=chosX"

@@ -1,15 +1,7 @@
-// How a process's environment is recorded and read back (DESIGN.md "Registration").
-//
-// cgroup1: a named v1 hierarchy (name=<registry.name>, no controllers) mounted at
-//   <registry.mount>, one root-owned cgroup per environment: <mount>/<env>.
-//   Registering writes the pid to <mount>/<env>/cgroup.procs; reading finds the
-//   "N:name=<registry.name>:/<env>" line of /proc/<pid>/cgroup. The root cgroup "/"
-//   means unregistered.
-// cgroup2: fallback for kernels that refuse named v1 hierarchies. Registering creates
-//   (if needed) a root-owned leaf "chos-<env>" beside the caller's current cgroup
-//   (<current cgroup>/chos-<env>, or <parent>/chos-<env> when already in a chos leaf)
-//   and moves the pid there; reading takes the "0::<path>" line and accepts the last
-//   component only if it is "chos-<valid name>" and the directory is owned by root.
+// How a process's environment is recorded and read back (docs/architecture.md "The
+// registry"): a named cgroup v1 hierarchy (cgroup1.cpp) or, where the kernel refuses
+// those, cgroup2 leaves (cgroup2.cpp), behind one interface (backend.hpp). Which one
+// `registry.type: auto` means is decided in resolve.cpp.
 //
 // Shared by the enter library (launcher, PAM, SPANK), chos-setup and chos-linkfs.
 // Library code: it never logs, it returns Result values.
@@ -18,6 +10,7 @@
 #include "common/error.hpp"
 #include "config/config.hpp"
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,6 +25,9 @@ struct Membership {
     std::string environment; // valid environment name when registered
 };
 
+class Backend;
+
+// A value: cheap to copy, every copy uses the same backend.
 class Registry {
 public:
     // The registry a config describes; resolves `automatic` by looking at what is
@@ -39,9 +35,11 @@ public:
     // Does not mount anything.
     [[nodiscard]] static Result<Registry> open(const config::Config& config);
 
-    [[nodiscard]] config::RegistryType type() const noexcept { return type_; }
+    [[nodiscard]] config::RegistryType type() const noexcept;
     [[nodiscard]] const std::string& hierarchy_name() const noexcept { return name_; }
     [[nodiscard]] const std::string& mount_point() const noexcept { return mount_; }
+    // "cgroup1 name=<name> at <mount>" or "cgroup2 leaves under <root>", for logs and status.
+    [[nodiscard]] std::string describe() const;
 
     // open(), but first from the record chos-setup left in run_dir (record()): what
     // `automatic` resolved to and where cgroup2 is, without parsing mountinfo on
@@ -76,21 +74,15 @@ public:
     // cgroup2: remove every empty root-owned chos-<env> leaf of the cgroup2 tree
     // (rmdir is refused by the kernel while a leaf holds a process, so there is no
     // check-then-remove race). Returns how many were removed; cgroup1: always 0
-    // (one cgroup per environment, nothing accumulates: P5).
+    // (one cgroup per environment, nothing accumulates: docs/properties.md, P5).
     [[nodiscard]] Result<std::size_t> collect_empty_leaves() const;
 
-    // cgroup2: where the cgroup2 hierarchy used for leaves is mounted (the
-    // registry mount point when chos-setup bound it there, else the system's
-    // cgroup2 mount). Empty for cgroup1.
-    [[nodiscard]] const std::string& cgroup2_root() const noexcept { return cgroup2_root_; }
-
 private:
-    [[nodiscard]] Result<> release_hierarchy() const;
+    Registry(const config::Config& config, std::shared_ptr<const Backend> backend);
 
-    config::RegistryType type_ = config::RegistryType::cgroup1;
+    std::shared_ptr<const Backend> backend_;
     std::string name_;
     std::string mount_;
-    std::string cgroup2_root_;
 };
 
 // Parsers of /proc/<pid>/cgroup text (fuzzed: tests/fuzz).

@@ -2,6 +2,8 @@
 #include "setup/binds.hpp"
 
 #include "chos_build_config.hpp"
+#include "common/layout.hpp"
+#include "common/root_only.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -132,17 +134,18 @@ Result<BindOutcome> ensure_bind(const Tree& tree, int source_fd, const std::stri
 Result<> mount_local(const Tree& tree, const config::Config& config, bool remove_stale, UndoLog& undo,
                      BuildReport& report)
 {
+    const std::string local(layout::host_root);
     if (!config.local) {
         if (!remove_stale)
             return {};
-        auto fd = open_beneath(tree.root.get(), "local", O_PATH | O_DIRECTORY, tree.shown("local"));
+        auto fd = open_beneath(tree.root.get(), local, O_PATH | O_DIRECTORY, tree.shown(local));
         if (!fd)
             return fd.error().err == ENOENT ? Result<>{} : Result<>(std::unexpected(fd.error()));
-        auto mounted = is_mount_root(fd->get(), tree.shown("local"));
+        auto mounted = is_mount_root(fd->get(), tree.shown(local));
         if (mounted && *mounted) {
-            if (auto ok = detach(fd->get(), tree.shown("local")); !ok)
+            if (auto ok = detach(fd->get(), tree.shown(local)); !ok)
                 return ok;
-            report.note("unmounted '" + tree.shown("local") + "' (local: false)");
+            report.note("unmounted '" + tree.shown(local) + "' (local: false)");
         }
         return {};
     }
@@ -153,14 +156,14 @@ Result<> mount_local(const Tree& tree, const config::Config& config, bool remove
     attributes.recursive = true;
     attributes.set = MOUNT_ATTR_NODEV | (config.local_suid ? 0 : MOUNT_ATTR_NOSUID);
     attributes.propagation = MS_SLAVE;
-    auto outcome = ensure_bind(tree, source->get(), "/", "local", attributes, remove_stale, undo);
+    auto outcome = ensure_bind(tree, source->get(), "/", local, attributes, remove_stale, undo);
     if (!outcome)
         return std::unexpected(outcome.error());
     if (*outcome == BindOutcome::mounted) {
-        prune_tree_copy(tree, source->get(), "local", report);
-        report.note("mounted '/' on '" + tree.shown("local") + "'");
+        prune_tree_copy(tree, source->get(), local, report);
+        report.note("mounted '/' on '" + tree.shown(local) + "'");
     } else if (*outcome == BindOutcome::other_mounted) {
-        report.warn("'" + tree.shown("local") + "' has another mount on it; left alone (run 'chos-setup reload')");
+        report.warn("'" + tree.shown(local) + "' has another mount on it; left alone (run 'chos-setup reload')");
     }
     return {};
 }
@@ -253,16 +256,7 @@ Result<> mount_binds(const Tree& tree, const config::Config& config, bool replac
 
 Result<> check_launcher(int fd, const std::string& path)
 {
-    struct stat st {};
-    if (::fstat(fd, &st) != 0)
-        return sys_error("cannot stat", path);
-    if (!S_ISREG(st.st_mode))
-        return error("refusing launcher", path, "is not a regular file");
-    if (st.st_uid != 0)
-        return error("refusing launcher", path, "is not owned by root");
-    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
-        return error("refusing launcher", path, "is writable by group or others");
-    return {};
+    return platform::check_root_only(fd, platform::FileKind::regular, "refusing launcher", path);
 }
 
 std::vector<std::string> launcher_names()
@@ -298,7 +292,7 @@ Result<> mount_launchers(const Tree& tree, const std::string& launcher_dir, Undo
         attributes.recursive = false;
         attributes.set = MOUNT_ATTR_NODEV;
         attributes.propagation = MS_PRIVATE;
-        const std::string target = ".chos/bin/" + name;
+        const std::string target = std::string(layout::launcher_dir) + "/" + name;
         auto outcome = ensure_bind(tree, source->get(), path, target, attributes, true, undo);
         if (!outcome)
             return std::unexpected(outcome.error());

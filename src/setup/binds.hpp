@@ -1,5 +1,5 @@
 // The host's side of the tree: the host root at <tree>/local, the config's `bind:`
-// entries, and the launcher binaries at <tree>/.chos/bin (HACKING.md "The tree").
+// entries, and the launcher binaries at <tree>/.chos/bin (docs/architecture.md "The tree").
 // Library code: returns Result values, never prints.
 #pragma once
 
@@ -53,7 +53,7 @@ enum class BindOutcome {
 
 // <tree>/.chos/bin/{chos,chos-run}: binds of the host's installed launcher,
 // without nosuid -- the only setuid programs that work inside the tree
-// (SECURITY.md H). Skipped, with a note, when not installed.
+// (docs/threat-model.md, class H). Skipped, with a note, when not installed.
 [[nodiscard]] Result<> mount_launchers(const Tree& tree, const std::string& launcher_dir, UndoLog& undo,
                                        BuildReport& report);
 

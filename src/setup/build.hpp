@@ -1,4 +1,4 @@
-// The ordered list of what makes a tree (HACKING.md "The tree"), shared by start
+// The ordered list of what makes a tree (docs/architecture.md "The tree"), shared by start
 // (build or repair) and reload (apply a changed config).
 // Library code: returns Result values, never prints.
 #pragma once

@@ -1,11 +1,18 @@
 #include "setup/check.hpp"
 
+#include "common/root_only.hpp"
+#include "config/legacy.hpp"
+#include "setup/commands.hpp"
+
 #include <grp.h>
 #include <pwd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 namespace chos::setup {
 
@@ -33,12 +40,10 @@ CheckReport check_system(const config::Config& config)
             continue;
         }
         // A tree somebody else can write is a tree somebody else controls: its
-        // libraries run in every process of the environment (SECURITY.md H).
-        if (st.st_uid != 0)
-            report.errors.push_back(at(config, env.line, head + "tree '" + env.path + "' is owned by uid " +
-                                                             std::to_string(st.st_uid) + ", not root"));
-        if (st.st_mode & (S_IWGRP | S_IWOTH))
-            report.errors.push_back(at(config, env.line, head + "tree '" + env.path + "' is writable by group or others"));
+        // libraries run in every process of the environment (docs/threat-model.md,
+        // class H: setuid and devices in trees).
+        if (auto problem = platform::ownership_problem(st))
+            report.errors.push_back(at(config, env.line, head + "tree '" + env.path + "' " + *problem));
         for (const auto& user : env.users)
             if (!::getpwnam(user.c_str()))
                 report.warnings.push_back(at(config, env.line, head + "user '" + user + "' is unknown to NSS"));
@@ -91,6 +96,83 @@ std::string summary(const config::Config& config)
                 env.path + "  [" + who + "]" + (env.description.empty() ? "" : "  " + env.description) + "\n";
     }
     return text;
+}
+
+namespace {
+
+std::optional<std::string> read_plain_file(const std::string& path, std::string& error)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        error = "cannot read '" + path + "': " + std::strerror(errno);
+        return std::nullopt;
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+} // namespace
+
+Outcome check(const std::string& config_path, bool syntax_only)
+{
+    Outcome out;
+    config::Config config;
+    try {
+        // --syntax-only reads any file (an admin's draft); a full check holds the file
+        // to the launcher's rules: root-owned, not writable by others, no links.
+        if (syntax_only) {
+            std::string error;
+            auto text = read_plain_file(config_path, error);
+            if (!text)
+                return std::move(out.fail(error));
+            config = config::parse_config(*text, config_path);
+        } else {
+            config = config::load_config(config_path);
+        }
+    } catch (const config::ConfigError& e) {
+        for (const auto& d : e.diagnostics())
+            out.diagnostics.push_back(d.str());
+        out.status = 1;
+        return out;
+    }
+    if (!syntax_only) {
+        auto report = check_system(config);
+        for (const auto& d : report.warnings)
+            out.diagnostics.push_back(d.str() + " (warning)");
+        for (const auto& d : report.errors)
+            out.diagnostics.push_back(d.str());
+        if (!report.errors.empty()) {
+            out.status = 1;
+            return out;
+        }
+    }
+    out.text.push_back(summary(config));
+    return out;
+}
+
+Outcome import_legacy(const std::string& chos_path, const std::string& sysconfig_path, bool chos_given,
+                      bool sysconfig_given)
+{
+    Outcome out;
+    std::string error;
+    std::optional<std::string> chos_text, sys_text;
+    if (::access(chos_path.c_str(), F_OK) == 0 || chos_given) {
+        if (!(chos_text = read_plain_file(chos_path, error)))
+            return std::move(out.fail(error));
+    }
+    if (::access(sysconfig_path.c_str(), F_OK) == 0 || sysconfig_given) {
+        if (!(sys_text = read_plain_file(sysconfig_path, error)))
+            return std::move(out.fail(error));
+    }
+    if (!chos_text && !sys_text)
+        return std::move(
+            out.fail("nothing to import: neither '" + chos_path + "' nor '" + sysconfig_path + "' exists"));
+    auto result = config::import_legacy(chos_text, chos_path, sys_text, sysconfig_path);
+    for (auto& w : result.warnings)
+        out.diagnostics.push_back("chos-setup: " + w); // stderr: stdout is the YAML
+    out.text.push_back(std::move(result.yaml));
+    return out;
 }
 
 } // namespace chos::setup

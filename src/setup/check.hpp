@@ -9,8 +9,9 @@
 namespace chos::setup {
 
 // Problems of a parsed configuration that only the machine can tell: environment
-// trees that are missing, not root-owned or writable by others (SECURITY.md H), bind
-// sources and shared files that do not exist, users and groups NSS does not know.
+// trees that are missing, not root-owned or writable by others (docs/threat-model.md,
+// class H: setuid and devices in trees), bind sources and shared files that do not
+// exist, users and groups NSS does not know.
 // Errors and warnings are kept apart: only errors make `check` fail.
 struct CheckReport {
     std::vector<config::Diagnostic> errors;

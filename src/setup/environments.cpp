@@ -1,6 +1,8 @@
 // The environments' side of the tree (see environments.hpp).
 #include "setup/environments.hpp"
 
+#include "common/layout.hpp"
+#include "common/root_only.hpp"
 #include "config/names.hpp"
 #include "setup/binds.hpp"
 #include "setup/mounts.hpp"
@@ -17,6 +19,8 @@ namespace chos::setup {
 
 namespace {
 
+const std::string os_dir(layout::os_dir);
+
 std::string processes(std::size_t n)
 {
     return std::to_string(n) + (n == 1 ? " process" : " processes");
@@ -24,18 +28,18 @@ std::string processes(std::size_t n)
 
 std::string entry_of(const std::string& name)
 {
-    return std::string(os_directory) + "/" + name;
+    return std::string(layout::os_dir) + "/" + name;
 }
 
 } // namespace
 
 Result<EntryKind> entry_kind(const Tree& tree, const std::string& name)
 {
-    auto link = read_symlink(tree, os_directory, name);
+    auto link = read_symlink(tree, os_dir, name);
     if (!link)
         return std::unexpected(link.error());
     if (*link)
-        return **link == host_link_target ? EntryKind::host_link : EntryKind::other_link;
+        return **link == std::string(layout::host_entry_target) ? EntryKind::host_link : EntryKind::other_link;
     const std::string entry = entry_of(name);
     auto fd = open_beneath(tree.root.get(), entry, O_PATH, tree.shown(entry));
     if (!fd)
@@ -59,7 +63,7 @@ namespace {
 Result<> remove_entry(const Tree& tree, const std::string& name)
 {
     const std::string entry = entry_of(name);
-    auto dir = open_beneath(tree.root.get(), os_directory, O_PATH | O_DIRECTORY, tree.shown(os_directory));
+    auto dir = open_beneath(tree.root.get(), os_dir, O_PATH | O_DIRECTORY, tree.shown(os_dir));
     if (!dir)
         return std::unexpected(dir.error());
     auto kind = entry_kind(tree, name);
@@ -98,10 +102,26 @@ std::optional<std::size_t> registered(const std::string& name, const ProcessCoun
     return *n;
 }
 
+// reload replaces an environment's entry (another path, host <-> tree) only when no
+// process is registered there; otherwise it warns and keeps the old one.
+bool may_replace(const std::string& name, const char* change, const char* old_one, const ProcessCounter& count,
+                 BuildReport& report)
+{
+    auto n = registered(name, count, report);
+    if (!n)
+        return false;
+    if (*n != 0) {
+        report.warn("environment '" + name + "' " + change + " but " + processes(*n) + " still run in " + old_one +
+                    "; kept until they exit (run reload again)");
+        return false;
+    }
+    return true;
+}
+
 // Bind each shared file onto the same path inside the environment, when that path
 // is a regular file there. Symlinks are never followed inside the environment:
 // a tree whose /etc/passwd points elsewhere must not make us mount on its target
-// (SECURITY.md C), so it gets a warning and no bind.
+// (docs/threat-model.md, class C), so it gets a warning and no bind.
 Result<> bind_shared_files(const Tree& tree, const config::Environment& environment,
                            const config::Config& config, UndoLog& undo, BuildReport& report)
 {
@@ -182,21 +202,15 @@ Result<> mount_environment(const Tree& tree, const config::Environment& environm
                             "' is still its old tree; run 'chos-setup reload'");
                 return {};
             }
-            auto n = registered(environment.name, count, report);
-            if (!n)
+            if (!may_replace(environment.name, "changed to the host", "its old tree", count, report))
                 return {};
-            if (*n != 0) {
-                report.warn("environment '" + environment.name + "' changed to the host but " + processes(*n) +
-                            " still run in its old tree; kept until they exit (run reload again)");
-                return {};
-            }
             if (auto ok = remove_entry(tree, environment.name); !ok)
                 return ok;
         }
-        if (auto ok = ensure_symlink(tree, os_directory, environment.name, host_link_target); !ok)
+        if (auto ok = ensure_symlink(tree, os_dir, environment.name, std::string(layout::host_entry_target)); !ok)
             return ok;
         if (was_missing) {
-            auto dir = open_beneath(tree.root.get(), os_directory, O_PATH | O_DIRECTORY, tree.shown(os_directory));
+            auto dir = open_beneath(tree.root.get(), os_dir, O_PATH | O_DIRECTORY, tree.shown(os_dir));
             if (dir) {
                 auto dir_fd = std::make_shared<Fd>(std::move(*dir));
                 undo.add([dir_fd, name = environment.name] { (void)::unlinkat(dir_fd->get(), name.c_str(), 0); });
@@ -217,14 +231,8 @@ Result<> mount_environment(const Tree& tree, const config::Environment& environm
                         "'; run 'chos-setup reload'");
             return {};
         }
-        auto n = registered(environment.name, count, report);
-        if (!n)
+        if (!may_replace(environment.name, "changed its path", "the old one", count, report))
             return {};
-        if (*n != 0) {
-            report.warn("environment '" + environment.name + "' changed its path but " + processes(*n) +
-                        " still run in the old one; kept until they exit (run reload again)");
-            return {};
-        }
         if (auto ok = remove_entry(tree, environment.name); !ok)
             return ok;
     }
@@ -250,14 +258,8 @@ Result<> mount_environment(const Tree& tree, const config::Environment& environm
                             "'; run 'chos-setup reload'");
                 return {};
             }
-            auto n = registered(environment.name, count, report);
-            if (!n)
+            if (!may_replace(environment.name, "changed its path", "the old one", count, report))
                 return {};
-            if (*n != 0) {
-                report.warn("environment '" + environment.name + "' changed its path but " + processes(*n) +
-                            " still run in the old one; kept until they exit (run reload again)");
-                return {};
-            }
             if (auto ok = detach(fd->get(), tree.shown(entry)); !ok)
                 return ok;
             report.note("unmounted the old tree of environment '" + environment.name + "'");
@@ -282,20 +284,15 @@ Result<Fd> open_environment_tree(const config::Environment& environment, const T
     auto source = open_source(environment.path);
     if (!source)
         return std::unexpected(source.error());
-    struct stat st {};
-    if (::fstat(source->get(), &st) != 0)
-        return sys_error("cannot stat", environment.path);
     const std::string what = "refusing environment '" + environment.name + "'";
-    if (!S_ISDIR(st.st_mode))
-        return error(what, environment.path, "is not a directory");
-    if (st.st_uid != 0)
-        return error(what, environment.path, "is owned by uid " + std::to_string(st.st_uid) + ", not root");
-    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
-        return error(what, environment.path, "is writable by group or others");
+    if (auto ok = platform::check_root_only(source->get(), platform::FileKind::directory, what.c_str(),
+                                            environment.path);
+        !ok)
+        return std::unexpected(ok.error());
     // A tree inside the tree would bind the tree into itself.
     auto real = fd_path(source->get());
     if (real && (*real == tree.real || real->starts_with(tree.real + "/")))
-        return error(what, environment.path, "is inside the tree '" + tree.path + "'");
+        return error(what.c_str(), environment.path, "is inside the tree '" + tree.path + "'");
     return source;
 }
 
@@ -303,7 +300,7 @@ Result<> sync_environments(const Tree& tree, const config::Config& config, bool 
                            const ProcessCounter& count, UndoLog& undo, BuildReport& report)
 {
     if (remove_stale) {
-        auto names = list_directory(tree, os_directory);
+        auto names = list_directory(tree, os_dir);
         if (!names)
             return std::unexpected(names.error());
         for (const auto& name : *names) {

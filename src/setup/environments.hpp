@@ -1,6 +1,7 @@
-// The environments' side of the tree: <tree>/.chos/os/<env>, a nosuid,nodev rbind
-// of each environment's tree (shared_files bound on top of the matching files
-// inside it), or a symlink to ../../local for an environment whose path is "/".
+// The environments' side of the tree (common/layout.hpp): <tree>/.chos/os/<env>, a
+// nosuid,nodev rbind of each environment's tree (shared_files bound on top of the
+// matching files inside it), or a symlink to ../../local for an environment whose
+// path is "/".
 // Library code: returns Result values, never prints.
 #pragma once
 
@@ -16,16 +17,14 @@
 
 namespace chos::setup {
 
-inline constexpr const char* os_directory = ".chos/os";
-inline constexpr const char* host_link_target = "../../local";
-
 // How many processes are registered in an environment (the registry's count,
 // with a missing environment cgroup counting as 0).
 using ProcessCounter = std::function<Result<std::size_t>(const std::string& environment)>;
 
 // Refuse an environment tree that is not a root-owned directory unwritable by
-// group and others (SECURITY.md H, Apptainer CVE-2023-30549): whoever can write
-// it could plant what root later runs. Returns the pinned tree.
+// group and others (docs/threat-model.md, class H: setuid and devices in trees; Apptainer
+// CVE-2023-30549): whoever can write it could plant what root later runs. Returns the
+// pinned tree.
 [[nodiscard]] Result<Fd> open_environment_tree(const config::Environment& environment, const Tree& tree);
 
 // What <tree>/.chos/os/<name> is now.

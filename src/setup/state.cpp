@@ -2,9 +2,11 @@
 #include "setup/state.hpp"
 
 #include "common/fd.hpp"
+#include "common/file_io.hpp"
+#include "common/layout.hpp"
+#include "common/root_only.hpp"
 #include "setup/mounts.hpp"
 
-#include <array>
 #include <cerrno>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -17,6 +19,7 @@ namespace {
 constexpr std::string_view header = "chos-setup-state 1\n";
 constexpr std::string_view bind_prefix = "bind ";
 constexpr std::size_t max_state_size = 1024 * 1024;
+const std::string state_file(layout::setup_state);
 
 // Paths may hold any byte but NUL; escape the ones the line format uses.
 std::string escape(const std::string& text)
@@ -68,25 +71,13 @@ Result<SetupState> load_state(int tree_root, const std::string& shown_tree)
             return state;
         return std::unexpected(fd.error());
     }
-    struct stat st {};
-    if (::fstat(fd->get(), &st) != 0)
-        return sys_error("cannot stat", shown);
-    if (!S_ISREG(st.st_mode) || st.st_uid != 0)
-        return error("refusing state file", shown, "is not a root-owned regular file");
-    std::string text;
-    std::array<char, 4096> chunk{};
-    for (;;) {
-        const ssize_t n = ::read(fd->get(), chunk.data(), chunk.size());
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return sys_error("cannot read", shown);
-        if (n == 0)
-            break;
-        text.append(chunk.data(), static_cast<std::size_t>(n));
-        if (text.size() > max_state_size)
-            return error("refusing state file", shown, "too large");
-    }
+    if (auto ok = platform::check_root_only(fd->get(), platform::FileKind::regular, "refusing state file", shown);
+        !ok)
+        return std::unexpected(ok.error());
+    auto read = platform::read_all(fd->get(), max_state_size, shown);
+    if (!read)
+        return std::unexpected(read.error());
+    const std::string& text = *read;
     if (!text.starts_with(header))
         return error("refusing state file", shown, "unknown format");
     std::string_view rest(text);
@@ -111,26 +102,13 @@ Result<> save_state(int tree_root, const std::string& shown_tree, const SetupSta
     for (const auto& target : state.bind_targets)
         text += std::string(bind_prefix) + escape(target) + "\n";
 
-    auto dir = open_beneath(tree_root, ".chos", O_PATH | O_DIRECTORY, shown_tree + "/.chos");
+    const auto slash = state_file.rfind('/');
+    const std::string dir_name = state_file.substr(0, slash);
+    auto dir = open_beneath(tree_root, dir_name, O_PATH | O_DIRECTORY, shown_tree + "/" + dir_name);
     if (!dir)
         return std::unexpected(dir.error());
-    const char* temporary = "setup-state.new";
-    (void)::unlinkat(dir->get(), temporary, 0);
-    Fd fd(::openat(dir->get(), temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!fd)
-        return sys_error("cannot write", shown);
-    std::string_view left(text);
-    while (!left.empty()) {
-        const ssize_t n = ::write(fd.get(), left.data(), left.size());
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return sys_error("cannot write", shown);
-        left.remove_prefix(static_cast<std::size_t>(n));
-    }
-    if (::renameat(dir->get(), temporary, dir->get(), "setup-state") != 0)
-        return sys_error("cannot replace", shown);
-    return {};
+    // Root's alone (0600): it names what chos-setup mounted.
+    return platform::replace_file(dir->get(), state_file.substr(slash + 1), text, 0600, shown_tree + "/" + dir_name);
 }
 
 } // namespace chos::setup

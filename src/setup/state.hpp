@@ -19,8 +19,6 @@ struct SetupState {
     std::vector<std::string> bind_targets; // absolute paths inside the tree, config order
 };
 
-inline constexpr const char* state_file = ".chos/setup-state";
-
 // Read the state beneath the tree root fd. A missing file is an empty state (a
 // tree whose start was interrupted before the first bind).
 [[nodiscard]] Result<SetupState> load_state(int tree_root, const std::string& shown_tree);

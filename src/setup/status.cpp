@@ -1,15 +1,14 @@
-// chos-setup status: environments, mounts, daemon health and processes per
+// chos-setup status: environments, mounts, the link's health and processes per
 // environment (chos-setup(8)). Exit 0 healthy, 1 degraded, 3 not started (the LSB
 // convention systemd and init scripts understand).
+#include "common/layout.hpp"
 #include "setup/binds.hpp"
 #include "setup/commands.hpp"
-#include "setup/kmod.hpp"
 #include "setup/mounts.hpp"
 #include "setup/support.hpp"
 
 #include <fcntl.h>
 #include <iomanip>
-#include <iostream>
 #include <sstream>
 #include <unistd.h>
 
@@ -21,22 +20,12 @@ constexpr int exit_healthy = 0;
 constexpr int exit_degraded = 1;
 constexpr int exit_not_started = 3;
 
-const char* registry_type_name(config::RegistryType type)
+// "label:   text", the labels in one column.
+std::string line(const std::string& label, const std::string& text)
 {
-    switch (type) {
-    case config::RegistryType::cgroup1:
-        return "cgroup1";
-    case config::RegistryType::cgroup2:
-        return "cgroup2";
-    case config::RegistryType::automatic:
-        break;
-    }
-    return "auto";
-}
-
-void line(const std::string& label, const std::string& text)
-{
-    std::cout << std::left << std::setw(10) << (label + ":") << text << "\n";
+    std::ostringstream out;
+    out << std::left << std::setw(10) << (label + ":") << text << "\n";
+    return out.str();
 }
 
 // "a, b, c and 4 more"
@@ -84,8 +73,8 @@ std::string environment_state(const Tree& tree, const config::Environment* envir
     auto source = open_environment_tree(*environment, tree);
     if (!source)
         return source.error().str();
-    auto entry = open_beneath(tree.root.get(), std::string(os_directory) + "/" + name, O_PATH | O_DIRECTORY,
-                              tree.shown(std::string(os_directory) + "/" + name));
+    auto entry = open_beneath(tree.root.get(), std::string(layout::os_dir) + "/" + name, O_PATH | O_DIRECTORY,
+                              tree.shown(std::string(layout::os_dir) + "/" + name));
     if (!entry)
         return entry.error().str();
     auto same = same_file(entry->get(), source->get());
@@ -95,21 +84,23 @@ std::string environment_state(const Tree& tree, const config::Environment* envir
 
 } // namespace
 
-int status(const config::Config& config, const Options& options)
+Outcome status(const Context& context)
 {
+    const config::Config& config = context.config;
+    Outcome out;
     auto found = find_tree(config.tree);
-    if (!found) {
-        print_error(found.error());
-        return exit_degraded;
-    }
+    if (!found)
+        return std::move(out.fail(found.error(), exit_degraded));
     if (!*found) {
-        std::cout << "chos-setup: '" << config.tree << "' is not set up (run 'chos-setup start')\n";
-        return exit_not_started;
+        out.say("'" + config.tree + "' is not set up (run 'chos-setup start')");
+        out.status = exit_not_started;
+        return out;
     }
     const Tree tree = std::move(**found);
     bool healthy = true;
+    auto say = [&](const std::string& label, const std::string& text) { out.text.push_back(line(label, text)); };
 
-    line("tree", tree.path + " (mounted)");
+    say("tree", tree.path + " (mounted)");
 
     // Registry.
     std::optional<registry::Registry> registry;
@@ -117,36 +108,26 @@ int status(const config::Config& config, const Options& options)
     if (registry_mounted && *registry_mounted) {
         if (auto opened = registry::Registry::open(config)) {
             registry = std::move(*opened);
-            line("registry", std::string(registry_type_name(registry->type())) + " name=" +
-                                 registry->hierarchy_name() + " at " + registry->mount_point());
+            say("registry", registry->describe());
         } else {
-            line("registry", opened.error().str());
+            say("registry", opened.error().str());
             healthy = false;
         }
     } else {
-        line("registry", "not mounted at " + config.registry.mount);
+        say("registry", "not mounted at " + config.registry.mount);
         healthy = false;
     }
 
-    // Daemon (none with the kernel module).
-    const bool kmod = uses_kmod(config);
-    auto probe = kmod ? Result<DaemonProbe>(DaemonProbe{}) : probe_daemon(daemon_place(config, tree, options));
-    if (kmod) {
-        const bool mounted = ::access("/proc/chos/version", F_OK) == 0;
-        line("daemon", mounted ? "none (kernel module; /proc/chos mounted)" : "none (kernel module): /proc/chos not mounted");
-        healthy = healthy && mounted;
-    } else if (probe) {
-        line("daemon", "chos-linkfs " + describe(*probe));
-        healthy = healthy && probe->healthy();
-    } else {
-        line("daemon", probe.error().str());
-        healthy = false;
-    }
+    // The link (the daemon, or none with the kernel module).
+    const link::Status link = link::for_setup(config).status(link_place(context, tree, true), config);
+    for (const auto& [label, text] : link.lines)
+        say(label, text);
+    healthy = healthy && link.healthy;
 
     // Host side.
     if (config.local) {
         bool ok = false;
-        line("local", mount_state(tree, "local", ok));
+        say("local", mount_state(tree, std::string(layout::host_root), ok));
         healthy = healthy && ok;
     }
     for (const auto& bind : config.binds) {
@@ -156,13 +137,13 @@ int status(const config::Config& config, const Options& options)
             state = "skipped (optional, source missing)";
             ok = true;
         }
-        line("bind", bind.target + (bind.source != bind.target ? " <- " + bind.source : "") + ": " + state);
+        say("bind", bind.target + (bind.source != bind.target ? " <- " + bind.source : "") + ": " + state);
         healthy = healthy && ok;
     }
     for (const auto& name : launcher_names()) {
-        const std::string installed = installed_launcher(options.launcher_dir, name);
+        const std::string installed = installed_launcher(context.options.launcher_dir, name);
         bool ok = false;
-        std::string state = mount_state(tree, ".chos/bin/" + name, ok);
+        std::string state = mount_state(tree, std::string(layout::launcher_dir) + "/" + name, ok);
         if (!ok) {
             auto source = open_source(installed);
             if (!source)
@@ -170,11 +151,11 @@ int status(const config::Config& config, const Options& options)
             else if (auto trusted = check_launcher(source->get(), installed); !trusted)
                 state = trusted.error().reason + " (refused, not bound)";
         }
-        line("launcher", installed + ": " + state);
+        say("launcher", installed + ": " + state);
     }
 
-    // Every mount under the tree, and which ones lack nosuid or nodev: only dev:
-    // binds and the launcher should (SECURITY.md H).
+    // Every mount under the tree, and which ones lack nosuid or nodev: only dev: binds
+    // and the launcher should (docs/threat-model.md, class H: setuid and devices in trees).
     if (auto mounts = read_mountinfo()) {
         std::size_t count = 0;
         std::vector<std::string> suid, dev;
@@ -182,9 +163,9 @@ int status(const config::Config& config, const Options& options)
             if (m.mount_point != tree.real && !m.mount_point.starts_with(tree.real + "/"))
                 continue;
             ++count;
-            if (!m.has_option("nosuid"))
+            if (!m.has_mount_option("nosuid"))
                 suid.push_back(m.mount_point);
-            if (!m.has_option("nodev"))
+            if (!m.has_mount_option("nodev"))
                 dev.push_back(m.mount_point);
         }
         std::string text = std::to_string(count) + " under " + tree.real;
@@ -192,21 +173,19 @@ int status(const config::Config& config, const Options& options)
             text += "; without nosuid: " + short_list(suid);
         if (!dev.empty())
             text += "; without nodev: " + short_list(dev);
-        line("mounts", text);
+        say("mounts", text);
     } else {
-        line("mounts", mounts.error().str());
+        say("mounts", mounts.error().str());
         healthy = false;
     }
 
     // Environments.
     auto names = tree_environment_names(config, tree);
-    if (!names) {
-        print_error(names.error());
-        return exit_degraded;
-    }
-    std::cout << std::left << std::setw(20) << "ENVIRONMENT" << std::setw(6) << "KIND" << std::right
-              << std::setw(10) << "PROCESSES" << "  " << std::left << std::setw(24) << "STATE"
-              << "PATH\n";
+    if (!names)
+        return std::move(out.fail(names.error(), exit_degraded));
+    std::ostringstream table;
+    table << std::left << std::setw(20) << "ENVIRONMENT" << std::setw(6) << "KIND" << std::right << std::setw(10)
+          << "PROCESSES" << "  " << std::left << std::setw(24) << "STATE" << "PATH\n";
     for (const auto& name : *names) {
         const config::Environment* environment = config.find(name);
         std::string processes = "?";
@@ -223,12 +202,14 @@ int status(const config::Config& config, const Options& options)
             state = "removed, " + processes + (n == 1 ? " process" : " processes");
         healthy = healthy && ok;
         const std::string kind = environment == nullptr ? "-" : environment->is_host() ? "host" : "tree";
-        std::cout << std::left << std::setw(20) << name << std::setw(6) << kind << std::right << std::setw(10)
-                  << processes << "  " << std::left << std::setw(24) << state
-                  << (environment ? environment->path : std::string("-")) << "\n";
+        table << std::left << std::setw(20) << name << std::setw(6) << kind << std::right << std::setw(10)
+              << processes << "  " << std::left << std::setw(24) << state
+              << (environment ? environment->path : std::string("-")) << "\n";
     }
-    std::cout << "state:    " << (healthy ? "healthy" : "degraded") << "\n";
-    return healthy ? exit_healthy : exit_degraded;
+    table << "state:    " << (healthy ? "healthy" : "degraded") << "\n";
+    out.text.push_back(table.str());
+    out.status = healthy ? exit_healthy : exit_degraded;
+    return out;
 }
 
 } // namespace chos::setup

@@ -1,11 +1,10 @@
-// chos-setup stop: take CHOS down, but never under registered processes unless
-// told to (chos-setup(8)).
+// chos-setup stop: take CHOS down, but never under registered processes unless told to
+// (chos-setup(8)).
 #include "setup/commands.hpp"
-#include "setup/kmod.hpp"
+#include "setup/launcher_state.hpp"
 #include "setup/support.hpp"
 
 #include <cerrno>
-#include <iostream>
 #include <sys/stat.h>
 #include <utility>
 
@@ -13,9 +12,9 @@ namespace chos::setup {
 
 namespace {
 
-// (environment, processes) for every environment that still has some. An
-// environment whose count cannot be read is listed with the reason: stopping
-// under processes we cannot see is as bad as under those we can.
+// (environment, processes) for every environment that still has some. An environment
+// whose count cannot be read is listed with the reason: stopping under processes we
+// cannot see is as bad as under those we can.
 struct Busy {
     std::vector<std::pair<std::string, std::size_t>> counted;
     std::vector<Error> unknown;
@@ -46,8 +45,8 @@ Result<Busy> busy_environments(const config::Config& config, const Tree& tree)
     return busy;
 }
 
-// The registry's mount point swapped for a symlink (class C): the registry may still
-// be mounted where the real directory went. An error, never "nothing mounted here".
+// The registry's mount point swapped for a symlink: the registry may still be mounted
+// where the real directory went. An error, never "nothing mounted here".
 Result<> registry_path_not_swapped(const config::Config& config)
 {
     struct stat st {};
@@ -57,108 +56,107 @@ Result<> registry_path_not_swapped(const config::Config& config)
     return {};
 }
 
-} // namespace
-
-int stop(const config::Config& config, const Options& options)
+Result<> teardown_registry(const config::Config& config)
 {
-    BlockedSignals signals;
+    auto registry = registry::Registry::open(config);
+    if (!registry)
+        return std::unexpected(registry.error());
+    return registry->teardown();
+}
+
+// No tree: a stop --force under registered processes leaves the registry mounted (its
+// cgroups cannot go while they hold processes): finish that now.
+Result<> stop_leftovers(const Context& context, Outcome& out)
+{
+    const config::Config& config = context.config;
+    if (auto ok = registry_path_not_swapped(config); !ok)
+        return ok;
+    auto run_dir = lock_run_dir(config, false);
+    withdraw_for_launchers(context, run_dir ? run_dir->fd.get() : -1, out);
+    auto mounted = mounted_at(config.registry.mount);
+    if (mounted && *mounted) {
+        if (auto ok = teardown_registry(config); !ok)
+            return ok;
+        out.say("'" + config.tree + "' is not set up; removed the registry left at '" + config.registry.mount + "'");
+        return {};
+    }
+    out.say("'" + config.tree + "' is not set up; nothing to stop");
+    return {};
+}
+
+Result<> take_down(const Context& context, Outcome& out)
+{
+    const config::Config& config = context.config;
+    const bool force = context.options.force;
     auto found = find_tree(config.tree);
-    if (!found) {
-        print_error(found.error());
-        return 1;
-    }
-    if (!*found) {
-        // A stop --force under registered processes leaves the registry mounted
-        // (its cgroups cannot go while they hold processes): finish that now.
-        if (auto ok = registry_path_not_swapped(config); !ok) {
-            print_error(ok.error());
-            return 1;
-        }
-        auto mounted = mounted_at(config.registry.mount);
-        if (mounted && *mounted) {
-            auto registry = registry::Registry::open(config);
-            Result<> teardown = registry ? registry->teardown() : Result<>(std::unexpected(registry.error()));
-            if (!teardown) {
-                print_error(teardown.error());
-                return 1;
-            }
-            std::cout << "chos-setup: '" << config.tree << "' is not set up; removed the registry left at '"
-                      << config.registry.mount << "'\n";
-            return 0;
-        }
-        std::cout << "chos-setup: '" << config.tree << "' is not set up; nothing to stop\n";
-        return 0;
-    }
+    if (!found)
+        return std::unexpected(found.error());
+    if (!*found)
+        return stop_leftovers(context, out);
     auto run_dir = lock_run_dir(config, true);
-    if (!run_dir) {
-        print_error(run_dir.error());
-        return 1;
-    }
+    if (!run_dir)
+        return std::unexpected(run_dir.error());
     const Tree tree = std::move(**found);
 
     // 1. Refuse while processes are registered: their root is this tree.
     auto busy = busy_environments(config, tree);
     if (!busy) {
-        print_error(busy.error());
-        if (!options.force)
-            return 1;
+        if (!force)
+            return std::unexpected(busy.error());
+        out.errors.push_back(busy.error().str()); // said, and --force goes on
     } else if (!busy->counted.empty() || !busy->unknown.empty()) {
         // With --force these are only warnings: the admin asked for it.
-        auto say = [&](const std::string& line) { options.force ? print_warning(line) : print_error(line); };
+        auto say = [&](const std::string& line) { force ? out.warn(line) : (void)out.fail(line); };
         for (const auto& [name, n] : busy->counted)
             say("environment '" + name + "': " + std::to_string(n) + (n == 1 ? " process" : " processes") +
                 " registered");
         for (const auto& e : busy->unknown)
             say("cannot count processes: " + e.str());
-        if (!options.force) {
-            print_error("cannot stop: '" + tree.path +
-                        "': processes are still registered (let them exit, or use --force)");
-            return 1;
-        }
+        if (!force)
+            return error("cannot stop", tree.path, "processes are still registered (let them exit, or use --force)");
     }
 
-    // 2. The daemon, and with it the FUSE mount.
-    const DaemonPlace place = daemon_place(config, tree, options);
-    if (auto ok = stop_daemon(place); !ok) {
-        print_error(ok.error());
-        return 1;
-    }
-    if (options.verbose)
-        std::cout << "chos-setup: stopped chos-linkfs\n";
-
-    // kmod: the module keeps the tree's directory to compare readers' roots with.
-    if (auto ok = release_kmod(config); !ok)
-        print_warning(ok.error().str() + " (the module keeps the unmounted tree until /proc/chos is unmounted)");
+    // 2. The link lets go of the tree and of anything that holds the registry (the
+    //    daemon, and with it the FUSE mount; the module's tree).
+    auto released = link::for_setup(config).release(link_place(context, tree, true), config);
+    if (!released)
+        return std::unexpected(released.error());
+    out.merge(std::move(*released));
 
     // 3. The tree, with everything mounted below it, in one lazy unmount: processes
-    //    still inside (with --force) keep their view until they exit. The daemon
-    //    is gone by now, so no FUSE mount is left dangling in between.
-    if (auto ok = detach(tree.root.get(), tree.path); !ok) {
-        print_error(ok.error());
-        return 1;
-    }
+    //    still inside (with --force) keep their view until they exit. The daemon is
+    //    gone by now, so no FUSE mount is left dangling in between.
+    if (auto ok = detach(tree.root.get(), tree.path); !ok)
+        return ok;
     auto again = find_tree(config.tree);
-    if (again && *again) {
-        print_error("'" + config.tree + "' still shows a CHOS tree after unmounting (stacked mounts?); run stop again");
-        return 1;
-    }
-    if (options.verbose)
-        std::cout << "chos-setup: unmounted '" << tree.path << "'\n";
+    if (again && *again)
+        return error("'" + config.tree + "' still shows a CHOS tree after unmounting (stacked mounts?); run stop again",
+                     "", "");
+    out.note("unmounted '" + tree.path + "'");
 
-    // 4. The registry: environment cgroups and the hierarchy's mount.
-    if (auto ok = registry::Registry::forget(run_dir->fd.get(), config.run_dir); !ok)
-        print_warning(ok.error().str());
-    auto registry = registry::Registry::open(config);
-    Result<> teardown = registry ? registry->teardown() : Result<>(std::unexpected(registry.error()));
+    // 4. What the launchers read, then the registry: environment cgroups and the
+    //    hierarchy's mount.
+    withdraw_for_launchers(context, run_dir->fd.get(), out);
+    auto teardown = teardown_registry(config);
     if (!teardown) {
-        if (options.force && teardown.error().err == EBUSY) {
-            print_warning(teardown.error().str() + " (left mounted: processes are still registered)");
-            return 0;
+        if (force && teardown.error().err == EBUSY) {
+            out.warn(teardown.error().str() + " (left mounted: processes are still registered)");
+            return {};
         }
-        print_error(teardown.error());
-        return 1;
+        return teardown;
     }
-    return 0;
+    return {};
+}
+
+} // namespace
+
+Outcome stop(const Context& context)
+{
+    BlockedSignals signals;
+    Outcome out;
+    if (auto done = take_down(context, out); !done)
+        out.fail(done.error());
+    return out;
 }
 
 } // namespace chos::setup

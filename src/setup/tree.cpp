@@ -1,6 +1,10 @@
 // The tree's tmpfs and skeleton (see tree.hpp).
 #include "setup/tree.hpp"
 
+#include "common/file_io.hpp"
+#include "common/layout.hpp"
+#include "common/root_only.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -15,7 +19,7 @@ namespace chos::setup {
 
 namespace {
 
-constexpr std::string_view link_prefix = ".chos/fs/link/";
+const std::string tree_marker(layout::tree_marker);
 
 Result<bool> has_marker(int root, const std::string& shown)
 {
@@ -28,8 +32,8 @@ Result<bool> has_marker(int root, const std::string& shown)
     struct stat st {};
     if (::fstat(fd->get(), &st) != 0)
         return sys_error("cannot stat", shown);
-    if (!S_ISREG(st.st_mode) || st.st_uid != 0)
-        return false;
+    if (platform::ownership_problem(st, platform::FileKind::regular))
+        return false; // not ours: someone else's file in someone else's tmpfs
     std::array<char, 64> buf{};
     const ssize_t n = ::read(fd->get(), buf.data(), buf.size());
     if (n < 0)
@@ -44,11 +48,13 @@ Result<bool> has_marker(int root, const std::string& shown)
 
 Result<> write_marker(const Tree& tree)
 {
-    auto dir = open_beneath(tree.root.get(), ".chos", O_PATH | O_DIRECTORY, tree.shown(".chos"));
+    const std::string shown = tree.shown(tree_marker);
+    const auto slash = tree_marker.rfind('/');
+    auto dir = open_beneath(tree.root.get(), tree_marker.substr(0, slash), O_PATH | O_DIRECTORY, shown);
     if (!dir)
         return std::unexpected(dir.error());
-    const std::string shown = tree.shown(tree_marker);
-    Fd fd(::openat(dir->get(), "tree-version", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+    Fd fd(::openat(dir->get(), tree_marker.substr(slash + 1).c_str(),
+                   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
     if (!fd)
         return sys_error("cannot create", shown);
     const std::string_view text = tree_marker_text;
@@ -130,8 +136,9 @@ Result<CreatedTree> create_tree(const std::string& path)
     tree.dev = st.st_dev;
     // The marker goes in first: a start killed half-way leaves a tree the next
     // start recognizes and repairs, instead of stacking a second tmpfs on it.
-    if (::mkdirat(tree.root.get(), ".chos", 0755) != 0)
-        return fail(sys_error("cannot create directory", tree.shown(".chos")).error());
+    const std::string meta(layout::meta_dir);
+    if (::mkdirat(tree.root.get(), meta.c_str(), 0755) != 0)
+        return fail(sys_error("cannot create directory", tree.shown(meta)).error());
     if (auto ok = write_marker(tree); !ok)
         return fail(ok.error());
     return CreatedTree{std::move(tree), std::move(*mount_point)};
@@ -139,51 +146,33 @@ Result<CreatedTree> create_tree(const std::string& path)
 
 Result<> make_skeleton(const Tree& tree)
 {
-    for (const char* dir : {".chos", ".chos/fs", ".chos/os", ".chos/bin"}) {
-        auto fd = make_directories(tree.create_in(), dir, 0755);
+    for (const auto dir : {layout::meta_dir, layout::link_dir, layout::os_dir, layout::launcher_dir}) {
+        auto fd = make_directories(tree.create_in(), std::string(dir), 0755);
         if (!fd)
             return std::unexpected(fd.error());
     }
     // "/chos/..." paths written on the host keep working inside the chroot.
-    return ensure_symlink(tree, "", "chos", "/");
+    return ensure_symlink(tree, "", std::string(layout::root_alias), "/");
 }
 
 Result<> ensure_symlink(const Tree& tree, const std::string& dir_relative, const std::string& name,
                         const std::string& target)
 {
-    const std::string shown = tree.shown(dir_relative.empty() ? name : dir_relative + "/" + name);
     auto dir = open_beneath(tree.root.get(), dir_relative, O_PATH | O_DIRECTORY, tree.shown(dir_relative));
     if (!dir)
         return std::unexpected(dir.error());
-    if (::symlinkat(target.c_str(), dir->get(), name.c_str()) == 0)
-        return {};
-    if (errno != EEXIST)
-        return sys_error("cannot create symlink", shown);
-    auto existing = read_symlink(tree, dir_relative, name);
-    if (!existing)
-        return std::unexpected(existing.error());
-    if (!*existing)
-        return error("cannot create symlink", shown, "something else is already there");
-    if (**existing != target)
-        return error("cannot create symlink", shown, "it exists and points to '" + **existing + "'");
-    return {};
+    return platform::ensure_symlink_at(dir->get(), name, target,
+                                       tree.shown(dir_relative.empty() ? name : dir_relative + "/" + name));
 }
 
 Result<std::optional<std::string>> read_symlink(const Tree& tree, const std::string& dir_relative,
                                                 const std::string& name)
 {
-    const std::string shown = tree.shown(dir_relative.empty() ? name : dir_relative + "/" + name);
     auto dir = open_beneath(tree.root.get(), dir_relative, O_PATH | O_DIRECTORY, tree.shown(dir_relative));
     if (!dir)
         return std::unexpected(dir.error());
-    std::array<char, 4097> buf{};
-    const ssize_t n = ::readlinkat(dir->get(), name.c_str(), buf.data(), buf.size() - 1);
-    if (n < 0) {
-        if (errno == EINVAL || errno == ENOENT)
-            return std::optional<std::string>{};
-        return sys_error("cannot read symlink", shown);
-    }
-    return std::optional<std::string>(std::string(buf.data(), static_cast<std::size_t>(n)));
+    return platform::read_symlink_at(dir->get(), name,
+                                     tree.shown(dir_relative.empty() ? name : dir_relative + "/" + name));
 }
 
 Result<std::vector<std::string>> list_directory(const Tree& tree, const std::string& dir_relative)
@@ -192,31 +181,19 @@ Result<std::vector<std::string>> list_directory(const Tree& tree, const std::str
     auto fd = open_beneath(tree.root.get(), dir_relative, O_RDONLY | O_DIRECTORY, shown);
     if (!fd)
         return std::unexpected(fd.error());
-    DIR* dir = ::fdopendir(fd->get());
-    if (dir == nullptr)
-        return sys_error("cannot read directory", shown);
-    fd->release();
+    auto entries = platform::read_directory(std::move(*fd), shown);
+    if (!entries)
+        return std::unexpected(entries.error());
     std::vector<std::string> names;
-    errno = 0;
-    while (const dirent* entry = ::readdir(dir)) {
-        const std::string name = entry->d_name;
-        if (name != "." && name != "..")
-            names.push_back(name);
-    }
-    const int read_errno = errno;
-    ::closedir(dir);
-    if (read_errno != 0) {
-        errno = read_errno;
-        return sys_error("cannot read directory", shown);
-    }
-    std::sort(names.begin(), names.end());
+    for (auto& entry : *entries)
+        names.push_back(std::move(entry.name));
     return names;
 }
 
 Result<> sync_os_dirs(const Tree& tree, const config::Config& config, bool remove_stale, BuildReport& report)
 {
     for (const auto& dir : config.os_dirs) {
-        if (auto ok = ensure_symlink(tree, "", dir, std::string(link_prefix) + dir); !ok)
+        if (auto ok = ensure_symlink(tree, "", dir, std::string(layout::os_link_prefix) + dir); !ok)
             return ok;
     }
     if (!remove_stale)
@@ -231,7 +208,7 @@ Result<> sync_os_dirs(const Tree& tree, const config::Config& config, bool remov
         if (!target)
             return std::unexpected(target.error());
         // Only links of our own shape are ours to remove.
-        if (!*target || **target != std::string(link_prefix) + name)
+        if (!*target || **target != std::string(layout::os_link_prefix) + name)
             continue;
         if (::unlinkat(tree.root.get(), name.c_str(), 0) != 0)
             return sys_error("cannot remove symlink", tree.shown(name));

@@ -1,4 +1,5 @@
-// The tree itself (HACKING.md "The tree"): a tmpfs at config `tree:` and its static
+// The tree itself (docs/architecture.md "The tree"; its paths in common/layout.hpp): a
+// tmpfs at config `tree:` and its static
 // skeleton -- the .chos directories, the "chos" -> "/" link, one relative symlink
 // per OS directory, and a marker that tells a later start, stop, reload or status
 // that this tmpfs is ours.
@@ -18,7 +19,6 @@
 
 namespace chos::setup {
 
-inline constexpr const char* tree_marker = ".chos/tree-version";
 inline constexpr const char* tree_marker_text = "chos-tree 1\n";
 
 struct Tree {
@@ -40,8 +40,9 @@ struct Tree {
 [[nodiscard]] Result<std::optional<Tree>> find_tree(const std::string& path);
 
 // Validate the mount point (root-owned directory, not writable by group or others,
-// not a symlink; created 0755 when missing inside a root-owned parent: SECURITY.md
-// F), mount a fresh private tmpfs on it and write the marker.
+// not a symlink; created 0755 when missing inside a root-owned parent: docs/
+// threat-model.md, class F: pre-created state), mount a fresh private tmpfs on it
+// and write the marker.
 struct CreatedTree {
     Tree tree;
     TrustedDirectory mount_point; // to remove the directory again if we made it

@@ -1,26 +1,14 @@
 // Directories setup adopts (see trusted_dir.hpp).
 #include "setup/trusted_dir.hpp"
 
+#include "common/root_only.hpp"
+
 #include <cerrno>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 namespace chos::setup {
-
-Result<> check_trusted_directory(int fd, const std::string& shown)
-{
-    struct stat st {};
-    if (::fstat(fd, &st) != 0)
-        return sys_error("cannot stat", shown);
-    if (!S_ISDIR(st.st_mode))
-        return error("refusing directory", shown, "is not a directory");
-    if (st.st_uid != 0)
-        return error("refusing directory", shown, "is owned by uid " + std::to_string(st.st_uid) + ", not root");
-    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
-        return error("refusing directory", shown, "is writable by group or others");
-    return {};
-}
 
 Result<TrustedDirectory> open_trusted_directory(const std::string& path, bool create)
 {
@@ -40,10 +28,8 @@ Result<TrustedDirectory> open_trusted_directory(const std::string& path, bool cr
         struct stat st {};
         if (::fstat(dir.parent.get(), &st) != 0)
             return sys_error("cannot stat", parent_path);
-        if (st.st_uid != 0)
-            return error("refusing to create", path, "its parent is not owned by root");
-        if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (st.st_mode & S_ISVTX) == 0)
-            return error("refusing to create", path, "its parent is writable by group or others");
+        if (auto problem = platform::ownership_problem(st, platform::FileKind::directory, {.sticky_ok = true}))
+            return error("refusing to create", path, "its parent " + *problem);
         if (::mkdirat(dir.parent.get(), dir.name.c_str(), 0755) == 0)
             dir.created = true;
         else if (errno != EEXIST)
@@ -64,7 +50,8 @@ Result<TrustedDirectory> open_trusted_directory(const std::string& path, bool cr
     }
     // A failed check leaves the entry alone even if we made it: what is there now
     // may be someone else's, swapped in after our mkdir.
-    if (auto ok = check_trusted_directory(dir.fd.get(), path); !ok)
+    if (auto ok = platform::check_root_only(dir.fd.get(), platform::FileKind::directory, "refusing directory", path);
+        !ok)
         return std::unexpected(ok.error());
     return dir;
 }

@@ -1,8 +1,8 @@
 // Directories setup adopts: the run directory and the tree's mount point.
 //
 // An attacker who can pre-create a runtime path (a directory they own, or a
-// symlink to somewhere else) must see it refused, never adopted (SECURITY.md class
-// F; Singularity CVE-2019-11328 trusted such a directory).
+// symlink to somewhere else) must see it refused, never adopted (docs/threat-model.md,
+// class F: pre-created state; Singularity CVE-2019-11328 trusted such a directory).
 // Library code: returns Result values, never prints.
 #pragma once
 
@@ -19,9 +19,6 @@ struct TrustedDirectory {
     std::string name;   // last component
     bool created = false;
 };
-
-// Directory, owned by root, not writable by group or others.
-[[nodiscard]] Result<> check_trusted_directory(int fd, const std::string& shown);
 
 // Open `path` (absolute; its parents are the administrator's and are followed,
 // the last component never is) and check it. When it is missing and `create` is

@@ -1,7 +1,8 @@
 // spank_chos.so: Slurm's --chos=NAME (srun, sbatch, salloc). Each task of a job step
 // chooses, checks, registers and chroots through libchos_enter -- the same sequence as
-// chos-run and pam_chos (DESIGN.md: a second copy of that logic is a bug). This file
-// is only the glue to Slurm's callbacks; see spank_chos(8).
+// chos-run and pam_chos (a second copy of that logic is a bug: docs/architecture.md
+// "Entering"), with their argument parser, audit line and environment difference.
+// This file is only the glue to Slurm's callbacks; see spank_chos(8).
 //
 // Where each step happens (Slurm 22.05, spank.h):
 //   slurm_spank_init                  every context: register --chos (sbatch/salloc
@@ -12,9 +13,12 @@
 //   slurm_spank_task_init             the same task, now the user: back to the job's
 //                                     working directory, inside the environment
 // No exception leaves a callback: Slurm is C.
+#include "common/layout.hpp"
 #include "config/names.hpp"
+#include "enter/audit.hpp"
 #include "enter/enter.hpp"
-#include "spank/plugin_args.hpp"
+#include "enter/entry_args.hpp"
+#include "enter/env_diff.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -52,7 +56,7 @@ bool g_entered = false;                     // this task was chrooted into an en
 constexpr int spank_ok = 0;
 constexpr int spank_fail = -1;
 
-// User-visible lines are "chos: <what>" (STYLE.md). slurm_error() reaches srun's
+// User-visible lines are "chos: <what>". slurm_error() reaches srun's
 // stderr for srun steps and the job's error file for batch jobs.
 void report_error(const std::string& line) noexcept
 {
@@ -82,12 +86,12 @@ char opt_arginfo[] = "NAME";
 char opt_usage[] = "Run the job's tasks in the CHOS environment NAME (see 'chos --list' and spank_chos(8))";
 struct spank_option chos_option = {opt_name, opt_arginfo, opt_usage, 1, 0, on_option};
 
-std::vector<std::string> plugin_argv(int ac, char** av)
+chos::Result<chos::enter::EntryArguments> plugin_arguments(int ac, char** av)
 {
-    std::vector<std::string> args;
+    std::vector<std::string_view> args;
     for (int i = 0; i < ac && av; ++i)
         args.emplace_back(av[i] ? av[i] : "");
-    return args;
+    return chos::enter::parse_entry_arguments(chos::enter::EntryPoint::spank, args);
 }
 
 // The job's environment as slurmstepd will pass it to execve().
@@ -101,29 +105,18 @@ std::vector<std::string> job_environment(spank_t sp)
     return copy;
 }
 
-std::string name_of(const std::string& entry)
-{
-    return entry.substr(0, entry.find('='));
-}
-
 // Make the job's environment what enter() computed (CHOS=NAME, the config's
 // set/unset rules, /.chos/bin on PATH): the same child environment as chos-run's.
-chos::Result<> apply_environment(spank_t sp, const std::vector<std::string>& before,
-                                 const std::vector<std::string>& after)
+chos::Result<> apply_environment(spank_t sp, char** before, const std::vector<std::string>& after)
 {
-    for (const auto& entry : before) {
-        const std::string name = name_of(entry);
-        const bool kept = std::any_of(after.begin(), after.end(), [&](const auto& a) { return name_of(a) == name; });
-        if (!kept && spank_unsetenv(sp, name.c_str()) != ESPANK_SUCCESS)
+    const auto diff = chos::enter::diff_environment(before, after);
+    for (const auto& name : diff.unset)
+        if (spank_unsetenv(sp, name.c_str()) != ESPANK_SUCCESS)
             return chos::error("cannot unset a variable of the job", name, "spank_unsetenv failed");
-    }
-    for (const auto& entry : after) {
-        if (std::find(before.begin(), before.end(), entry) != before.end())
-            continue;
+    for (const auto& entry : diff.set) {
         const auto eq = entry.find('=');
         const std::string name = entry.substr(0, eq);
-        const std::string value = eq == std::string::npos ? std::string() : entry.substr(eq + 1);
-        if (spank_setenv(sp, name.c_str(), value.c_str(), 1) != ESPANK_SUCCESS)
+        if (spank_setenv(sp, name.c_str(), entry.c_str() + eq + 1, 1) != ESPANK_SUCCESS)
             return chos::error("cannot set a variable of the job", name, "spank_setenv failed");
     }
     return {};
@@ -142,7 +135,7 @@ chos::Result<> reach_batch_script(spank_t sp)
     const std::string script = argv[0];
     if (script.empty() || script[0] != '/' || ::access(script.c_str(), F_OK) == 0)
         return {};
-    const std::string through_local = "/local" + script;
+    const std::string through_local = "/" + std::string(chos::layout::host_root) + script;
     if (::access(through_local.c_str(), F_OK) != 0)
         return chos::error("the batch script is not reachable inside the environment", script,
                            "bind SlurmdSpoolDir in chos.yaml or set 'local: true' (see spank_chos(8))");
@@ -164,17 +157,18 @@ std::string step_name(uint32_t step)
     return std::to_string(step);
 }
 
-// One audit line per task (STYLE.md: uid, environment, result; never environment
-// values): slurmd's log, and syslog authpriv like chos-run's. `env` may be hostile.
-void audit(int priority, uid_t uid, uint32_t job, uint32_t step, const std::string& env, const std::string& result)
+// One audit line per task (chos-audit(5)): slurmd's log, and syslog authpriv like
+// chos-run's.
+void audit(int priority, const chos::enter::EnterReport& report, uint32_t job, uint32_t step,
+           const std::string& result)
 {
-    const std::string line = "uid=" + std::to_string(uid) + " job=" + std::to_string(job) + " step=" +
-                             step_name(step) + " env=" + chos::config::quote_for_message(env) + " " + result;
+    const std::string line =
+        chos::enter::audit_line(report, result, {{"job", std::to_string(job)}, {"step", step_name(step)}});
     slurm_info("chos: %s", line.c_str());
     ::syslog(priority, "%s", line.c_str());
 }
 
-chos::Result<> enter_task(spank_t sp, const chos::spank::PluginArgs& args)
+chos::Result<> enter_task(spank_t sp, const chos::enter::EntryArguments& args)
 {
     uid_t uid = 0;
     if (spank_get_item(sp, S_JOB_UID, &uid) != ESPANK_SUCCESS)
@@ -211,19 +205,23 @@ chos::Result<> enter_task(spank_t sp, const chos::spank::PluginArgs& args)
     // Connect the syslog socket while we see the host's /dev/log (never a tree's).
     request.on_host_view = [] { ::openlog("spank_chos", LOG_NDELAY | LOG_PID, LOG_AUTHPRIV); };
     chos::enter::EnterReport report;
+    report.uid = uid; // until enter() resolves the user
     auto entered = chos::enter::enter(request, report);
     if (!entered) {
-        audit(LOG_NOTICE, uid, job, step, report.environment, "refused: " + entered.error().str());
+        audit(LOG_NOTICE, report, job, step, "refused: " + entered.error().str());
         return std::unexpected(entered.error());
     }
     g_entered = true;
-    audit(LOG_INFO, uid, job, step, entered->environment, "entered");
+    audit(LOG_INFO, report, job, step, "entered");
+    if (args.debug)
+        for (const auto& line : chos::enter::timing_lines(report))
+            slurm_info("chos: debug: %s", line.c_str());
     if (report.fell_back_from)
         // (the refusal's message quotes the refused name itself)
         slurm_spank_log("chos: %s: using the default environment '%s'", report.fell_back_from->c_str(),
                         entered->environment.c_str());
 
-    if (auto applied = apply_environment(sp, before, entered->envp); !applied)
+    if (auto applied = apply_environment(sp, caller_env.data(), entered->envp); !applied)
         return applied;
     if (step == SLURM_BATCH_SCRIPT)
         return reach_batch_script(sp);
@@ -244,8 +242,8 @@ CHOS_EXPORT int slurm_spank_init(spank_t sp, int ac, char** av)
             }
         }
         // A bad plugstack.conf line is loud everywhere, slurmd's start included.
-        if (auto parsed = chos::spank::parse_plugin_args(plugin_argv(ac, av)); !parsed.error.empty()) {
-            report_error(parsed.error);
+        if (auto parsed = plugin_arguments(ac, av); !parsed) {
+            report_error(parsed.error().str());
             return spank_fail;
         }
         return spank_ok;
@@ -259,12 +257,12 @@ CHOS_EXPORT int slurm_spank_task_init_privileged(spank_t sp, int ac, char** av)
     try {
         if (!spank_remote(sp))
             return spank_ok;
-        auto parsed = chos::spank::parse_plugin_args(plugin_argv(ac, av));
-        if (!parsed.error.empty()) {
-            report_error(parsed.error);
+        auto parsed = plugin_arguments(ac, av);
+        if (!parsed) {
+            report_error(parsed.error().str());
             return spank_fail;
         }
-        if (auto entered = enter_task(sp, parsed.args); !entered) {
+        if (auto entered = enter_task(sp, *parsed); !entered) {
             // The task exits here: it never runs, in this environment or another.
             report_error(entered.error().str());
             return spank_fail;

@@ -40,6 +40,9 @@ me=$(sed -n 's/^0:://p' /proc/self/cgroup)
 it_say "the test's cgroup2 path: $me"
 parent=${me%/}
 leaf_of() { echo "$parent/chos-$1" | sed 's|^//|/|'; }
+# (Functions, so that wait_for reads cgroup.procs on every try, not once.)
+leaf_busy() { [ -n "$(cat "$REGMNT$(leaf_of "$1")/cgroup.procs" 2>/dev/null)" ]; }
+leaf_idle() { ! leaf_busy "$1"; }
 cg2=$(findmnt -n -o TARGET -t cgroup2 "$REGMNT" 2>/dev/null || true)
 [ -n "$cg2" ] || it_fail "chos-setup did not bind the cgroup2 tree at $REGMNT: $(findmnt -n "$REGMNT")"
 # What the launchers read instead of mountinfo (Registry::open_recorded).
@@ -106,7 +109,7 @@ unset "IT_CLEANUP[-1]"   # (the delegated cgroup is gone; the test's own directo
 # Empty leaves go: stop the loops, reload collects what is empty.
 it_kill_test_processes
 for e in a b; do
-    wait_for 5 test -z "$(cat "$REGMNT$(leaf_of $e)/cgroup.procs" 2>/dev/null)" || it_fail "leaf $e still populated"
+    wait_for 5 leaf_idle $e || it_fail "leaf $e still populated"
 done
 out=$(chos_setup reload 2>&1) || it_fail "reload: $out"
 for e in a b; do
@@ -115,11 +118,11 @@ done
 # A busy leaf survives a reload and goes with the last process.
 as_nobody "$BIN/chos-run" -o a -- sleep 30 &
 IT_PIDS+=($!)
-wait_for 5 test -n "$(cat "$REGMNT$(leaf_of a)/cgroup.procs" 2>/dev/null)" || it_fail "no process in leaf a"
+wait_for 5 leaf_busy a || it_fail "no process in leaf a"
 out=$(chos_setup reload 2>&1) || it_fail "reload with a busy leaf: $out"
 [ -d "$REGMNT$(leaf_of a)" ] || it_fail "reload removed a leaf that holds a process"
 it_kill_test_processes
-wait_for 5 test -z "$(cat "$REGMNT$(leaf_of a)/cgroup.procs" 2>/dev/null)" || it_fail "leaf a still populated"
+wait_for 5 leaf_idle a || it_fail "leaf a still populated"
 
 # Between reloads, chos-linkfs removes empty leaves every minute (leaf_collector.hpp):
 # the leaf of a finished launch is gone without any admin command.

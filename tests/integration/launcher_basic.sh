@@ -96,6 +96,19 @@ assert_match "chos --list: a is the default" "^  a +test environment a \\(defaul
 assert_match "chos --list: b is current" "^\\* b +test environment b$" "$(grep ' b ' <<< "$out")"
 assert_match "chos-run --version" "^chos-run [0-9.]+ \\(backend: fuse\\)$" "$(chos_run --version 2>&1)"
 
+# hidden: true (chos.yaml(5)): left out of --list, still usable by name, and listed,
+# marked current, to a process inside it.
+cp "$CFG" "$IT_BASE/chos.yaml.visible"
+sed '/^  b:$/a\    hidden: true' "$IT_BASE/chos.yaml.visible" > "$IT_BASE/chos.yaml.hidden"
+cat "$IT_BASE/chos.yaml.hidden" > "$CFG"   # in place: $CFG is bound over the fixed path
+out=$(chos --list 2>&1)
+assert_match "b hidden: chos --list still shows a" "^  a +test environment a \\(default\\)$" "$(grep ' a ' <<< "$out")"
+assert_eq "b hidden: chos --list leaves it out" "" "$(grep ' b ' <<< "$out")"
+assert_eq "b hidden: still usable by name" "NAME=b" "$(chos_run -o b -- grep '^NAME=' /etc/os-release 2>&1)"
+assert_match "b hidden: listed, current, from inside it" "^\\* b +test environment b$" \
+    "$(chos_run -o b -- chos --list 2>&1 | grep ' b ')"
+cat "$IT_BASE/chos.yaml.visible" > "$CFG"
+
 # --debug: per-phase timings on stderr.
 timings=$(chos_run -o a --debug -- true 2>&1)
 it_say "timings (chos-run -o a --debug -- true):"

@@ -60,10 +60,10 @@ assert_eq "sbatch --chos=secret: no output" "" "$(cat "$WORK/out.$JOB" 2>/dev/nu
 
 # The audit lines in slurmd's log: who, which environment, the refusal.
 log=$(cat "$IT_BASE/slurm/log/slurmd.log" 2>/dev/null)
-assert_match "the audit line of an entered task" "chos: uid=0 job=[0-9]+ step=0 env=secret entered" "$log"
+assert_match "the audit line of an entered task" "chos: user=root uid=0 env=secret job=[0-9]+ step=0 result=entered" "$log"
 assert_match "the audit line of a refusal" \
-    "chos: uid=$SLURM_TEST_UID job=[0-9]+ step=0 env= refused: environment not allowed: 'secret' \\(from --chos\\)" "$log"
-assert_match "the audit line of a refused batch job" "chos: uid=$SLURM_TEST_UID job=[0-9]+ step=batch env= refused: " "$log"
+    "chos: user=[^ ]+ uid=$SLURM_TEST_UID env=- job=[0-9]+ step=0 result=refused: environment not allowed: 'secret' \\(from --chos\\)" "$log"
+assert_match "the audit line of a refused batch job" "chos: user=[^ ]+ uid=$SLURM_TEST_UID env=- job=[0-9]+ step=batch result=refused: " "$log"
 
 # chos-linkfs stopped (SECURITY L): the job fails with a message, nothing runs.
 kill -STOP "$DAEMON"

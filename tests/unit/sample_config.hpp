@@ -20,6 +20,7 @@ environments:
     groups: [atlas, star]
     users: [alice]
     personality: linux32
+    hidden: true
     environment: { keep: [HOME], set: { FOO: bar, EMPTY: "" }, unset: [LD_PRELOAD] }
 os_dirs: [bin, etc, lib, usr]
 bind: [/home, /dev, {source: /global/scratch, target: /scratch, optional: true, recursive: false}]

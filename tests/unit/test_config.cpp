@@ -48,6 +48,8 @@ TEST_CASE("a full configuration becomes the model")
     CHECK(b->groups == std::vector<std::string>{"atlas", "star"});
     CHECK(b->users == std::vector<std::string>{"alice"});
     CHECK(b->personality == Personality::linux32);
+    CHECK(b->hidden);
+    CHECK_FALSE(c.environments[0].hidden);
     CHECK(b->rules.set.at("FOO") == "bar");
     CHECK(b->line == 11);
     CHECK(c.os_dirs == std::vector<std::string>{"bin", "etc", "lib", "usr"});
@@ -151,6 +153,8 @@ TEST_CASE("class J: relative paths, '..', wrong types, unknown and duplicate key
           "t.yaml:2:3: environment 'a' path '/chos/x' lies inside the tree '/chos'");
     CHECK(problems(std::string(minimal) + "registry: { name: \"a,b\" }\n") ==
           "t.yaml:3:19: 'name' must be 1-32 characters of A-Z a-z 0-9 _ -");
+    CHECK(problems("environments:\n  a: { path: /, hidden: maybe }\n") ==
+          "t.yaml:2:25: 'hidden' must be true or false");
     CHECK(problems(std::string(minimal) + "user_file: ../x\n") ==
           "t.yaml:3:12: 'user_file' must be a plain file name in the user's home directory, e.g. .chos");
 }

@@ -4,7 +4,7 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
-#include "registry/kmod_link.hpp"
+#include "link/kmod_proc.hpp"
 #include "registry/registry.hpp"
 
 #include <string>
@@ -197,7 +197,7 @@ TEST_CASE("the parsers compose: text to membership")
 
 TEST_CASE("kmod answers: the long target from the host, its tail after the tree inside it, nothing else")
 {
-    using chos::registry::kmod::answers;
+    using chos::link::kmod::answers;
     const std::string target = "/chos/.chos/os/a";
     CHECK(answers("/chos/.chos/os/a", target, "/chos"));
     CHECK(answers("/.chos/os/a", target, "/chos"));

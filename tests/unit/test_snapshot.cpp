@@ -128,3 +128,80 @@ TEST_CASE("loading through the snapshot: used only when trusted and matching")
         CHECK_THROWS_AS((void)load_config_via_snapshot(cfg, me, &from), ConfigError);
     }
 }
+
+// ---- the snapshot follows the model ------------------------------------------------
+//
+// The snapshot is derived from the fields() lists of config.hpp. These cases fail when
+// a struct of the model gains a member its list does not name (the member would be
+// lost between chos-setup and the launcher), and when the schema stops telling two
+// models apart.
+namespace {
+
+// Converts to anything: T{field_probe{}...} compiles for as many probes as T has members.
+struct field_probe {
+    template <typename T>
+    operator T() const; // never defined: unevaluated only
+};
+
+template <typename T, typename... Probes>
+constexpr std::size_t member_count()
+{
+    if constexpr (requires { T{Probes{}..., field_probe{}}; })
+        return member_count<T, Probes..., field_probe>();
+    else
+        return sizeof...(Probes);
+}
+
+struct ListedCounter {
+    std::size_t n = 0;
+    template <typename Member>
+    void operator()(const char*, Member)
+    {
+        ++n;
+    }
+    template <typename Member>
+    void skip(const char*, Member)
+    {
+        ++n;
+    }
+};
+
+template <typename T>
+std::size_t listed_count()
+{
+    ListedCounter counter;
+    T::fields(counter);
+    return counter.n;
+}
+
+} // namespace
+
+TEST_CASE("every member of the model is listed in its fields(), so the snapshot carries it")
+{
+    CHECK(listed_count<Config>() == member_count<Config>());
+    CHECK(listed_count<Environment>() == member_count<Environment>());
+    CHECK(listed_count<BindMount>() == member_count<BindMount>());
+    CHECK(listed_count<RegistryConfig>() == member_count<RegistryConfig>());
+    CHECK(listed_count<EnvironmentRules>() == member_count<EnvironmentRules>());
+}
+
+TEST_CASE("the schema names every field, and a snapshot of another schema is not decoded")
+{
+    const std::string schema = snapshot_schema();
+    for (const char* name : {"default_environment:s;", "environments:[{name:s;", "keep:?[s];", "set:<s,s>;",
+                             "registry:{type:e2;", "personality:e1;", "line:i;", "binds:[{source:s;"})
+        CHECK_MESSAGE(schema.find(name) != std::string::npos, name);
+    CHECK(schema.find("source:s;default") == std::string::npos); // where it was read: not carried
+
+    // A snapshot records the schema's fingerprint right after its magic line: one of
+    // another model (any bit of the fingerprint different) is not decoded.
+    const Config parsed = parse_config(full, "t.yaml");
+    const std::string snapshot = encode_snapshot(parsed, full);
+    const std::size_t at = snapshot.find('\n') + 1;
+    for (std::size_t i = at; i < at + 8; ++i) {
+        std::string other = snapshot;
+        other[i] = static_cast<char>(other[i] ^ 0x10);
+        CHECK_FALSE(decode_snapshot(other, full, "t.yaml"));
+    }
+    CHECK(decode_snapshot(snapshot, full, "t.yaml"));
+}

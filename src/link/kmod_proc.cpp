@@ -1,7 +1,8 @@
-// The kernel module's interface (see kmod_link.hpp and chos.ko(4)).
-#include "registry/kmod_link.hpp"
+// The kernel module's interface (see kmod_proc.hpp and chos.ko(4)).
+#include "link/kmod_proc.hpp"
 
 #include "common/fd.hpp"
+#include "common/layout.hpp"
 
 #include <cerrno>
 #include <climits>
@@ -9,7 +10,7 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
-namespace chos::registry::kmod {
+namespace chos::link::kmod {
 
 namespace {
 
@@ -56,12 +57,12 @@ Result<> mount_proc()
 
 std::string target_for(const config::Config& config, const std::string& environment)
 {
-    return config.tree + "/.chos/os/" + environment;
+    return layout::environment_entry(config.tree, environment);
 }
 
 std::string unregistered_target(const config::Config& config)
 {
-    return config.tree + "/local";
+    return layout::in_tree(config.tree, layout::host_root);
 }
 
 std::vector<std::string> valid_targets(const config::Config& config)
@@ -125,4 +126,4 @@ Result<> set_link(const std::string& target, const std::string& tree)
     return {};
 }
 
-} // namespace chos::registry::kmod
+} // namespace chos::link::kmod

@@ -1,23 +1,25 @@
-// chos-linkfs as chos-setup sees it (see daemon.hpp).
-#include "setup/daemon.hpp"
+// chos-linkfs as chos-setup sees it (see linkfs_daemon.hpp).
+#include "link/linkfs_daemon.hpp"
 
-#include "setup/mounts.hpp"
-#include "setup/trusted_dir.hpp"
+#include "common/layout.hpp"
+#include "common/mount_ops.hpp"
+#include "common/mountinfo.hpp"
+#include "common/pid_file.hpp"
+#include "common/pidfd.hpp"
+#include "common/pinned_open.hpp"
+#include "common/root_only.hpp"
 
 #include <array>
 #include <cerrno>
-#include <charconv>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
-#include <poll.h>
-#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 
-namespace chos::setup {
+namespace chos::link {
 
 namespace {
 
@@ -29,132 +31,60 @@ constexpr auto term_timeout = 5s;         // SIGTERM -> exit (libfuse unmounts o
 constexpr auto kill_timeout = 2s;
 constexpr auto poll_interval = 20ms;
 
-// glibc 2.36's <sys/pidfd.h> lacks extern "C" (fixed in 2.37), so C++ cannot link
-// its wrappers: call the system calls directly.
-int pidfd_open(pid_t pid)
-{
-    return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-}
+const std::string pid_file(layout::pid_file_name);
 
-int pidfd_signal(int pidfd, int sig)
-{
-    return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
-}
-
-Result<Fd> open_run_dir(const DaemonPlace& place)
+Result<Fd> open_run_dir(const SetupPlace& place)
 {
     Fd fd(::open(place.run_dir.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!fd)
         return sys_error("cannot open directory", place.run_dir);
-    if (auto ok = check_trusted_directory(fd.get(), place.run_dir); !ok)
+    if (auto ok = platform::check_root_only(fd.get(), platform::FileKind::directory, "refusing directory",
+                                            place.run_dir);
+        !ok)
         return std::unexpected(ok.error());
     return fd;
 }
 
-// The pid in <run_dir>/linkfs.pid, 0 when there is no such file. Only a root-owned
-// regular file is believed (SECURITY.md F: a planted pid file must not make us
-// signal someone else's process).
-Result<pid_t> read_pid_file(const DaemonPlace& place)
+// The pid in <run_dir>/linkfs.pid, 0 when there is none.
+Result<pid_t> read_pid(const SetupPlace& place)
 {
-    const std::string shown = place.run_dir + "/" + pid_file_name;
     auto dir = open_run_dir(place);
     if (!dir)
         return std::unexpected(dir.error());
-    Fd fd(::openat(dir->get(), pid_file_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
-    if (!fd) {
-        if (errno == ENOENT)
-            return 0;
-        return sys_error("cannot open", shown);
-    }
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0)
-        return sys_error("cannot stat", shown);
-    if (!S_ISREG(st.st_mode) || st.st_uid != 0)
-        return error("refusing pid file", shown, "is not a root-owned regular file");
-    std::array<char, 32> buf{};
-    const ssize_t n = ::read(fd.get(), buf.data(), buf.size());
-    if (n < 0)
-        return sys_error("cannot read", shown);
-    std::string_view text(buf.data(), static_cast<std::size_t>(n));
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
-        text.remove_suffix(1);
-    pid_t pid = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), pid);
-    if (ec != std::errc{} || end != text.data() + text.size() || pid <= 1)
-        return 0; // garbage: no usable pid, treated like no file
-    return pid;
+    return platform::read_pid_file(dir->get(), pid_file, place.run_dir + "/" + pid_file);
 }
 
-void remove_pid_file(const DaemonPlace& place, pid_t expected)
+void remove_pid(const SetupPlace& place, pid_t expected)
 {
-    auto current = read_pid_file(place);
-    if (!current || (*current != 0 && expected != 0 && *current != expected))
-        return; // a new daemon already wrote its own
     if (auto dir = open_run_dir(place))
-        (void)::unlinkat(dir->get(), pid_file_name, 0);
+        platform::remove_pid_file(dir->get(), pid_file, expected);
 }
 
-std::string read_small(const std::string& path)
+std::string mount_point_path(const SetupPlace& place)
 {
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-    if (!fd)
-        return {};
-    std::array<char, 512> buf{};
-    const ssize_t n = ::read(fd.get(), buf.data(), buf.size());
-    return n > 0 ? std::string(buf.data(), static_cast<std::size_t>(n)) : std::string();
+    return layout::in_tree(place.tree, layout::link_dir);
 }
 
-// Is pid a chos-linkfs? A pid file can outlive its daemon and the pid be reused:
-// the process name must match too (comm, cut at 15 bytes by the kernel).
-bool is_linkfs(pid_t pid, const DaemonPlace& place)
+Result<bool> link_mounted(const SetupPlace& place)
 {
-    std::string comm = read_small("/proc/" + std::to_string(pid) + "/comm");
-    if (!comm.empty() && comm.back() == '\n')
-        comm.pop_back();
-    if (comm.empty())
-        return false;
-    std::string own = place.linkfs.substr(place.linkfs.rfind('/') + 1);
-    return comm == std::string("chos-linkfs") || comm == own.substr(0, 15);
-}
-
-// State letter from /proc/<pid>/stat (after the parenthesized name).
-char process_state(pid_t pid)
-{
-    const std::string stat = read_small("/proc/" + std::to_string(pid) + "/stat");
-    const auto paren = stat.rfind(')');
-    return paren != std::string::npos && paren + 2 < stat.size() ? stat[paren + 2] : '?';
-}
-
-std::string mount_point_path(const DaemonPlace& place)
-{
-    return place.tree->path + "/" + link_mount_point;
-}
-
-Result<bool> link_mounted(const DaemonPlace& place)
-{
-    auto mounts = read_mountinfo();
+    auto mounts = platform::read_mountinfo();
     if (!mounts)
         return std::unexpected(mounts.error());
-    const MountInfo* top = top_mount_at(*mounts, place.tree->real + "/" + link_mount_point);
+    const auto* top = platform::top_mount_at(*mounts, layout::in_tree(place.tree_real, layout::link_dir));
     return top != nullptr && (top->fstype == "fuse" || top->fstype.starts_with("fuse."));
 }
 
-// Wait for a pidfd to become readable (the process exited).
+// Wait for a pidfd to become readable (the process exited); an error is "not yet".
 bool wait_exit(int pidfd, std::chrono::milliseconds timeout)
 {
-    pollfd p{pidfd, POLLIN, 0};
-    int r;
-    do
-        r = ::poll(&p, 1, static_cast<int>(timeout.count()));
-    while (r < 0 && errno == EINTR);
-    return r > 0;
+    return platform::pidfd_poll(pidfd, static_cast<int>(timeout.count())) > 0;
 }
 
 // readlink <tree>/.chos/fs/link from a child we can abandon: a FUSE request to a
 // stopped daemon blocks its caller, so this process never makes one itself.
-LinkAnswer ask_link(const DaemonPlace& place, std::string& detail)
+LinkAnswer ask_link(const SetupPlace& place, std::string& detail)
 {
-    const std::string link = mount_point_path(place) + "/link";
+    const std::string link = mount_point_path(place) + "/" + std::string(layout::link_name);
     const pid_t child = ::fork();
     if (child < 0) {
         detail = std::strerror(errno);
@@ -169,7 +99,7 @@ LinkAnswer ask_link(const DaemonPlace& place, std::string& detail)
         const ssize_t n = ::readlink(link.c_str(), buf.data(), buf.size());
         ::_exit(n >= 0 ? 0 : (errno > 0 && errno < 256 ? errno : 255));
     }
-    Fd pidfd(pidfd_open(child));
+    Fd pidfd = platform::pidfd_open(child);
     if (!pidfd) {
         // Without a pidfd there is no bounded wait: give the child up rather than
         // risk blocking on it.
@@ -196,7 +126,7 @@ LinkAnswer ask_link(const DaemonPlace& place, std::string& detail)
     return err == ENOTCONN ? LinkAnswer::dead : LinkAnswer::fails;
 }
 
-Result<> detach_link_mount(const DaemonPlace& place)
+Result<> detach_link_mount(const SetupPlace& place)
 {
     auto mounted = link_mounted(place);
     if (!mounted)
@@ -204,34 +134,34 @@ Result<> detach_link_mount(const DaemonPlace& place)
     if (!*mounted)
         return {};
     // Opening the mount root O_PATH makes no FUSE request, dead daemon or not.
-    auto fd = open_beneath(place.tree->root.get(), link_mount_point, O_PATH | O_DIRECTORY,
-                           mount_point_path(place));
+    auto fd = platform::open_pinned(place.tree_root, std::string(layout::link_dir), O_PATH | O_DIRECTORY,
+                                    platform::resolve_beneath, mount_point_path(place));
     if (!fd)
         return std::unexpected(fd.error());
-    return detach(fd->get(), mount_point_path(place));
+    return platform::detach(fd->get(), mount_point_path(place));
 }
 
 // Signal the daemon of the pid file to exit and wait for it.
-Result<> terminate(const DaemonPlace& place, pid_t pid)
+Result<> terminate(pid_t pid)
 {
-    Fd pidfd(pidfd_open(pid));
+    Fd pidfd = platform::pidfd_open(pid);
     if (!pidfd)
         return errno == ESRCH ? Result<>{} : sys_error("cannot open process", std::to_string(pid));
     // Checked again through the pidfd's lifetime: pid reuse after this point can no
     // longer redirect the signal.
-    if (!is_linkfs(pid, place))
+    if (platform::daemon_state(pid) == platform::DaemonState::gone)
         return {};
-    (void)pidfd_signal(pidfd.get(), SIGTERM);
-    (void)pidfd_signal(pidfd.get(), SIGCONT); // a stopped daemon must see it
+    (void)platform::pidfd_send_signal(pidfd.get(), SIGTERM);
+    (void)platform::pidfd_send_signal(pidfd.get(), SIGCONT); // a stopped daemon must see it
     if (wait_exit(pidfd.get(), term_timeout))
         return {};
-    (void)pidfd_signal(pidfd.get(), SIGKILL);
+    (void)platform::pidfd_send_signal(pidfd.get(), SIGKILL);
     if (wait_exit(pidfd.get(), kill_timeout))
         return {};
     return error("cannot stop chos-linkfs", std::to_string(pid), "it does not exit, even after SIGKILL");
 }
 
-Result<pid_t> launch(const DaemonPlace& place)
+Result<pid_t> launch(const SetupPlace& place)
 {
     if (::access(place.linkfs.c_str(), X_OK) != 0)
         return sys_error("cannot run chos-linkfs", place.linkfs);
@@ -271,10 +201,10 @@ Result<pid_t> launch(const DaemonPlace& place)
             ::kill(child, SIGKILL);
             (void)::waitpid(child, nullptr, 0);
         }
-        if (auto pid = read_pid_file(place); pid && *pid != 0)
-            (void)terminate(place, *pid);
+        if (auto pid = read_pid(place); pid && *pid != 0)
+            (void)terminate(*pid);
         (void)detach_link_mount(place);
-        remove_pid_file(place, 0);
+        remove_pid(place, 0);
         return std::unexpected(std::move(failure));
     };
 
@@ -301,10 +231,10 @@ Result<pid_t> launch(const DaemonPlace& place)
         auto mounted = link_mounted(place);
         if (!mounted)
             return give_up(mounted.error(), child_running);
-        auto pid = read_pid_file(place);
+        auto pid = read_pid(place);
         if (!pid)
             return give_up(pid.error(), child_running);
-        if (*mounted && *pid != 0 && is_linkfs(*pid, place)) {
+        if (*mounted && *pid != 0 && platform::daemon_state(*pid) != platform::DaemonState::gone) {
             std::string detail;
             const LinkAnswer answer = ask_link(place, detail);
             if (answer != LinkAnswer::answers)
@@ -315,7 +245,7 @@ Result<pid_t> launch(const DaemonPlace& place)
         if (std::chrono::steady_clock::now() >= deadline)
             return give_up(Error{"chos-linkfs did not come up", mount_point, 0,
                                  std::string(*mounted ? "mounted, but no live daemon in '" + place.run_dir + "/" +
-                                                            pid_file_name + "'"
+                                                            pid_file + "'"
                                                       : "nothing mounted") +
                                      " after " + std::to_string(start_timeout.count()) + " s"},
                            child_running);
@@ -325,17 +255,17 @@ Result<pid_t> launch(const DaemonPlace& place)
 
 } // namespace
 
-Result<DaemonProbe> probe_daemon(const DaemonPlace& place)
+Result<DaemonProbe> probe_daemon(const SetupPlace& place)
 {
     DaemonProbe probe;
-    auto pid = read_pid_file(place);
+    auto pid = read_pid(place);
     if (!pid)
         return std::unexpected(pid.error());
     probe.pid = *pid;
-    if (probe.pid != 0 && is_linkfs(probe.pid, place)) {
-        const char state = process_state(probe.pid);
-        probe.running = state != 'Z' && state != 'X' && state != '?';
-        probe.stopped = state == 'T' || state == 't';
+    if (probe.pid != 0) {
+        const auto state = platform::daemon_state(probe.pid);
+        probe.running = state != platform::DaemonState::gone;
+        probe.stopped = state == platform::DaemonState::stopped;
     }
     auto mounted = link_mounted(place);
     if (!mounted)
@@ -352,7 +282,7 @@ Result<DaemonProbe> probe_daemon(const DaemonPlace& place)
     return probe;
 }
 
-Result<DaemonAction> ensure_daemon(const DaemonPlace& place)
+Result<DaemonAction> ensure_daemon(const SetupPlace& place)
 {
     auto probe = probe_daemon(place);
     if (!probe)
@@ -371,14 +301,14 @@ Result<DaemonAction> ensure_daemon(const DaemonPlace& place)
     return replacing ? DaemonAction::restarted : DaemonAction::started;
 }
 
-Result<> stop_daemon(const DaemonPlace& place)
+Result<> stop_daemon(const SetupPlace& place)
 {
-    auto pid = read_pid_file(place);
+    auto pid = read_pid(place);
     if (!pid)
         return std::unexpected(pid.error());
-    const bool signalled = *pid != 0 && is_linkfs(*pid, place);
+    const bool signalled = *pid != 0 && platform::daemon_state(*pid) != platform::DaemonState::gone;
     if (signalled)
-        if (auto ok = terminate(place, *pid); !ok)
+        if (auto ok = terminate(*pid); !ok)
             return ok;
     // libfuse unmounts on its way out; give it a moment, then detach what is left
     // (a daemon killed with SIGKILL leaves a dead mount behind).
@@ -396,7 +326,7 @@ Result<> stop_daemon(const DaemonPlace& place)
         }
         std::this_thread::sleep_for(poll_interval);
     }
-    remove_pid_file(place, *pid);
+    remove_pid(place, *pid);
     return {};
 }
 
@@ -429,4 +359,4 @@ std::string describe(const DaemonProbe& probe)
     return text;
 }
 
-} // namespace chos::setup
+} // namespace chos::link

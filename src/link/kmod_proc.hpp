@@ -11,6 +11,7 @@
 // through that link (for the default tree /chos, the "chos -> /" link every tree
 // has). Unregistered readers get the first line of /proc/chos/valid, "<tree>/local"
 // (or "/local"): the host, as with chos-linkfs.
+// The kmod backend (kmod.cpp) is this interface's only user besides the unit tests.
 // Library code: returns Result values, never prints.
 #pragma once
 
@@ -20,7 +21,7 @@
 #include <string>
 #include <vector>
 
-namespace chos::registry::kmod {
+namespace chos::link::kmod {
 
 inline constexpr const char* proc_dir = "/proc/chos";
 inline constexpr const char* link_path = "/proc/chos/link";
@@ -62,4 +63,4 @@ inline constexpr const char* tree_path = "/proc/chos/tree";
 // silent stay in the previous environment. `tree` is config.tree (see answers()).
 [[nodiscard]] Result<> set_link(const std::string& target, const std::string& tree);
 
-} // namespace chos::registry::kmod
+} // namespace chos::link::kmod

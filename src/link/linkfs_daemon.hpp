@@ -1,33 +1,24 @@
-// chos-linkfs as chos-setup sees it: started on <tree>/.chos/fs, found again
-// through <run_dir>/linkfs.pid, checked, stopped, and replaced when it died (P6:
-// processes inside environments recover without a restart because the tree
-// itself is static; only the FUSE mount under it is new).
+// chos-linkfs as chos-setup sees it (the fuse backend's setup side, fuse.cpp): started
+// on <tree>/.chos/fs, found again through <run_dir>/linkfs.pid (common/pid_file.hpp),
+// checked, stopped, and replaced when it died (docs/properties.md P6: processes
+// inside environments recover without a restart because the tree itself is static;
+// only the FUSE mount under it is new).
 //
-// Nothing here touches the FUSE mount from this process: a stopped or hung
-// daemon would hang the caller. The mount is found in mountinfo, and the one
-// request that proves the daemon answers (readlink of "link") is made by a
-// child that is killed when it takes too long (SECURITY.md L).
-// Library code: returns Result values, never prints.
+// Nothing here touches the FUSE mount from this process: a stopped or hung daemon would
+// hang the caller. The mount is found in mountinfo, and the one request that proves the
+// daemon answers (readlink of "link") is made by a child that is killed when it takes
+// too long (docs/threat-model.md, class L: daemon faults). Library code: returns Result
+// values, never prints.
 #pragma once
 
 #include "common/error.hpp"
-#include "setup/tree.hpp"
+#include "link/backend.hpp"
 
 #include <chrono>
 #include <string>
 #include <sys/types.h>
 
-namespace chos::setup {
-
-inline constexpr const char* link_mount_point = ".chos/fs";
-inline constexpr const char* pid_file_name = "linkfs.pid";
-
-struct DaemonPlace {
-    const Tree* tree = nullptr;
-    std::string run_dir;
-    std::string linkfs;        // the binary (its name is what /proc/<pid>/comm must say)
-    std::string config_source; // passed as --config
-};
+namespace chos::link {
 
 enum class LinkAnswer {
     none,      // not asked (nothing mounted)
@@ -48,19 +39,19 @@ struct DaemonProbe {
     [[nodiscard]] bool healthy() const { return running && !stopped && mounted && answer == LinkAnswer::answers; }
 };
 
-[[nodiscard]] Result<DaemonProbe> probe_daemon(const DaemonPlace& place);
+[[nodiscard]] Result<DaemonProbe> probe_daemon(const SetupPlace& place);
 
 enum class DaemonAction { kept, started, restarted };
 
 // Leave a healthy daemon alone; otherwise stop what is left of it, detach a dead
 // or hung mount, and start a new daemon on the same mount point.
-[[nodiscard]] Result<DaemonAction> ensure_daemon(const DaemonPlace& place);
+[[nodiscard]] Result<DaemonAction> ensure_daemon(const SetupPlace& place);
 
 // SIGTERM (then SIGKILL after a grace period) the daemon of the pid file, detach
 // its mount if it is still there, remove the pid file. Nothing running is fine.
-[[nodiscard]] Result<> stop_daemon(const DaemonPlace& place);
+[[nodiscard]] Result<> stop_daemon(const SetupPlace& place);
 
 // "<what> (pid N)" for status lines.
 [[nodiscard]] std::string describe(const DaemonProbe& probe);
 
-} // namespace chos::setup
+} // namespace chos::link

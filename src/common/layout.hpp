@@ -1,0 +1,76 @@
+// The tree's layout and the link's answers, named once (docs/architecture.md "The
+// tree" and "The link"). chos-setup builds these paths, the link backends answer with
+// them, the enter library walks them; every spelling of ".chos/fs" or "../../local"
+// in the sources is one of these constants.
+//
+//   <tree>/<d>               -> ".chos/fs/link/<d>"   one relative symlink per os_dirs entry
+//   <tree>/chos              -> "/"                   "/chos/..." paths work inside the chroot
+//   <tree>/local             the host's root (rbind)
+//   <tree>/.chos/fs/link     the per-process link (chos-linkfs, or the module's file system)
+//   <tree>/.chos/os/<env>    the environment's tree (rbind), or -> "../../local" for the host
+//   <tree>/.chos/bin/        the setuid launchers (the only setuid programs inside)
+//
+// Every symlink is relative, so it resolves the same from the host (/chos/bin ->
+// /chos/.chos/fs/link/bin) and from inside the chroot (/bin -> /.chos/fs/link/bin).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace chos::layout {
+
+// Directories of the tree, relative to its root.
+inline constexpr std::string_view meta_dir = ".chos";          // everything CHOS keeps in the tree
+inline constexpr std::string_view link_dir = ".chos/fs";       // the link's file system is mounted here
+inline constexpr std::string_view os_dir = ".chos/os";         // one entry per environment
+inline constexpr std::string_view launcher_dir = ".chos/bin";  // binds of chos and chos-run
+inline constexpr std::string_view host_root = "local";         // the host's root
+inline constexpr std::string_view root_alias = "chos";         // symlink to "/"
+inline constexpr std::string_view tree_marker = ".chos/tree-version"; // "this tmpfs is a CHOS tree"
+inline constexpr std::string_view setup_state = ".chos/setup-state";  // what chos-setup mounted
+
+// Names inside the link's directory.
+inline constexpr std::string_view link_name = "link";
+// A lookup of this name makes chos-linkfs forget the caller's cached answer.
+inline constexpr std::string_view flush_name = "flush";
+
+// The target of the OS directory link <d>: os_link_prefix + d.
+inline constexpr std::string_view os_link_prefix = ".chos/fs/link/";
+
+// The link's answers, relative to the directory holding the link (<tree>/.chos/fs):
+inline constexpr std::string_view answer_unregistered = "../../local"; // the host
+inline constexpr std::string_view answer_prefix = "../os/";            // + <env>
+// The entry of an environment whose path is "/", relative to <tree>/.chos/os.
+inline constexpr std::string_view host_entry_target = "../../local";
+
+// The launchers' directory as seen inside the chroot (appended to PATH).
+inline constexpr std::string_view launcher_dir_inside = "/.chos/bin";
+
+// Files chos-setup keeps in run_dir for the launchers and the daemon.
+inline constexpr std::string_view pid_file_name = "linkfs.pid";
+inline constexpr std::string_view registry_record_name = "registry";
+
+// "<tree>/<relative>" ("" gives the tree itself).
+[[nodiscard]] inline std::string in_tree(std::string_view tree, std::string_view relative)
+{
+    std::string path(tree);
+    if (!relative.empty()) {
+        path += '/';
+        path += relative;
+    }
+    return path;
+}
+
+// "<tree>/.chos/os/<env>": where an environment's tree appears.
+[[nodiscard]] inline std::string environment_entry(std::string_view tree, std::string_view environment)
+{
+    return in_tree(tree, os_dir) + "/" + std::string(environment);
+}
+
+// The link answer for a process registered in `environment`: "../os/<env>".
+[[nodiscard]] inline std::string answer_for(std::string_view environment)
+{
+    return std::string(answer_prefix) + std::string(environment);
+}
+
+} // namespace chos::layout
