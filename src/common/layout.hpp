@@ -8,7 +8,8 @@
 //   <tree>/local             the host's root (rbind)
 //   <tree>/.chos/fs/link     the per-process link (chos-linkfs, or the module's file system)
 //   <tree>/.chos/os/<env>    the environment's tree (rbind), or -> "../../local" for the host
-//   <tree>/.chos/bin/        the setuid launchers (the only setuid programs inside)
+//   <tree>/.chos/bin/        the setuid launchers (the only setuid programs inside), and
+//                            one link "<name>" -> "chos-run" per host command
 //
 // Every symlink is relative, so it resolves the same from the host (/chos/bin ->
 // /chos/.chos/fs/link/bin) and from inside the chroot (/bin -> /.chos/fs/link/bin).
@@ -24,6 +25,8 @@ inline constexpr std::string_view meta_dir = ".chos";          // everything CHO
 inline constexpr std::string_view link_dir = ".chos/fs";       // the link's file system is mounted here
 inline constexpr std::string_view os_dir = ".chos/os";         // one entry per environment
 inline constexpr std::string_view launcher_dir = ".chos/bin";  // binds of chos and chos-run
+// What a host command's link in launcher_dir points to (host_commands in chos.yaml(5)).
+inline constexpr std::string_view host_command_target = "chos-run";
 inline constexpr std::string_view host_root = "local";         // the host's root
 inline constexpr std::string_view root_alias = "chos";         // symlink to "/"
 inline constexpr std::string_view tree_marker = ".chos/tree-version"; // "this tmpfs is a CHOS tree"

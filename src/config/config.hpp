@@ -129,10 +129,16 @@ struct Config {
     std::vector<std::string> os_dirs;
     std::vector<BindMount> binds;
     std::vector<std::string> shared_files;
+    // Host programs run from inside every environment (chos.yaml(5) host_commands): a
+    // command name (found on the host's system PATH) or an absolute host path; the
+    // name (basename) is what is on PATH inside, at /.chos/bin/<name>.
+    std::vector<std::string> host_commands;
     EnvironmentRules rules;
 
     [[nodiscard]] const Environment* find(std::string_view name) const;
     [[nodiscard]] const Environment* default_env() const { return find(default_environment); }
+    // The host_commands entry whose name is `name`, or nullptr.
+    [[nodiscard]] const std::string* find_host_command(std::string_view name) const;
 
     // Every field, once, as a member pointer. The configuration snapshot (snapshot.hpp)
     // is derived from these lists: its encoder, decoder and schema walk them, so a field
@@ -156,11 +162,15 @@ struct Config {
         visit("os_dirs", &Config::os_dirs);
         visit("binds", &Config::binds);
         visit("shared_files", &Config::shared_files);
+        visit("host_commands", &Config::host_commands);
         visit("rules", &Config::rules);
     }
     // Field by field (the configuration snapshot's round trip is tested with it).
     friend bool operator==(const Config&, const Config&) = default;
 };
+
+// The name of a host_commands entry: the entry itself, or the basename of a path.
+[[nodiscard]] std::string_view host_command_name(std::string_view entry);
 
 // Default os_dirs when the key is absent (the top-level directories of a distribution).
 const std::vector<std::string>& default_os_dirs();

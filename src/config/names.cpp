@@ -37,6 +37,25 @@ bool is_valid_environment_name(std::string_view name)
     return !environment_name_problem(name).has_value();
 }
 
+std::optional<std::string> command_name_problem(std::string_view name)
+{
+    if (name.empty())
+        return "is empty";
+    if (name.size() > max_name_length)
+        return "is longer than " + std::to_string(max_name_length) + " characters";
+    const auto alnum = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    };
+    if (!alnum(name.front()) && name.front() != '_')
+        return "must start with a letter, a digit or '_'";
+    for (char c : name)
+        if (!alnum(c) && c != '.' && c != '_' && c != '+' && c != '-')
+            return "may contain only letters, digits and . _ + -";
+    if (name == "chos" || name == "chos-run")
+        return "is a launcher's own name";
+    return std::nullopt;
+}
+
 std::optional<std::string> absolute_path_problem(std::string_view path)
 {
     if (path.empty())

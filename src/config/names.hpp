@@ -32,6 +32,10 @@ inline constexpr std::size_t max_path_length = 4095;
 // joined to the home directory and read with the user's rights.
 [[nodiscard]] bool is_valid_user_file(std::string_view name);
 
+// A host command's name (host_commands in chos.yaml): 1..64 of [A-Za-z0-9._+-], first
+// character alphanumeric or '_', never "chos" or "chos-run" (the launchers' own names).
+[[nodiscard]] std::optional<std::string> command_name_problem(std::string_view name);
+
 // Quote a user-supplied string for a one-line message: printable ASCII kept,
 // anything else (newline, '%', bytes >= 0x7f) escaped as \xHH, cut at 64 bytes.
 [[nodiscard]] std::string quote_for_message(std::string_view text);

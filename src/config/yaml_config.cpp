@@ -117,6 +117,8 @@ public:
                 parse_binds(*this, v, config, bind_nodes);
             } else if (key == "shared_files") {
                 parse_shared_files(*this, v, config);
+            } else if (key == "host_commands") {
+                parse_host_commands(*this, v, config);
             } else if (key == "environment") {
                 parse_rules(*this, v, "environment", config.rules);
             } else {

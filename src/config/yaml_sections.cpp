@@ -223,6 +223,38 @@ void parse_shared_files(YamlReader& r, const YAML::Node& v, Config& config)
     }
 }
 
+void parse_host_commands(YamlReader& r, const YAML::Node& v, Config& config)
+{
+    auto list = r.string_list(v, "host_commands");
+    if (!list)
+        return;
+    std::set<std::string, std::less<>> names;
+    for (auto& [s, node] : *list) {
+        if (s.starts_with('/')) {
+            if (auto problem = absolute_path_problem(s)) {
+                r.error(node, "host_commands entry '" + quote_for_message(s) + "' " + *problem);
+                continue;
+            }
+        } else if (s.find('/') != std::string::npos) {
+            r.error(node, "host_commands entry '" + quote_for_message(s) +
+                              "' is neither a command name nor an absolute path");
+            continue;
+        }
+        const std::string name(host_command_name(s));
+        if (auto problem = command_name_problem(name)) {
+            r.error(node, "host_commands entry '" + quote_for_message(s) + "': the name '" +
+                              quote_for_message(name) + "' " + *problem);
+            continue;
+        }
+        if (!names.insert(name).second) {
+            r.error(node, "host_commands entry '" + quote_for_message(s) + "': the name '" + name +
+                              "' is listed twice");
+            continue;
+        }
+        config.host_commands.push_back(s);
+    }
+}
+
 void parse_rules(YamlReader& r, const YAML::Node& v, const std::string& where, EnvironmentRules& rules)
 {
     if (!v.IsMap()) {

@@ -12,6 +12,7 @@
 #include "link/backend.hpp"
 #include "registry/registry.hpp"
 
+#include <cerrno>
 #include <cstdlib>
 #include <ctime>
 #include <exception>
@@ -92,6 +93,17 @@ std::string basename_of(const std::string& path)
     return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+// The caller's registration ("" when none): we have not registered, so ours is the
+// caller's.
+std::string current_environment(const config::Config& config)
+{
+    if (auto registry = registry::Registry::open_recorded(config)) {
+        if (auto member = registry->membership(::getpid()); member && member->registered)
+            return member->environment;
+    }
+    return "";
+}
+
 // Step 4 and 5: which environment, and may this user use it.
 Result<const config::Environment*> choose_environment(const EnterRequest& request, const config::Config& config,
                                                       const Identity& who, EnterReport& report)
@@ -135,6 +147,8 @@ Result<Entered> enter(const EnterRequest& request, EnterReport& report)
     // Re-root to the host's view before reading anything: a caller inside an
     // environment must never have us read its tree's files as root (CVE-2025-32463).
     caller->cwd = remember_cwd();
+    if (request.host_command)
+        caller->root = remember_root();
     if (auto rerooted = reroot_to_host(); !rerooted)
         return std::unexpected(rerooted.error());
     // Log lines carry the host's time zone: read it now. After the chroot, syslog()
@@ -162,26 +176,39 @@ Result<Entered> enter(const EnterRequest& request, EnterReport& report)
     report.user_name = who->user.name;
     report.uid = who->user.uid;
 
-    // 4, 5. Choose, check the allow-list.
-    auto env = choose_environment(request, *config, *who, report);
-    if (!env)
-        return std::unexpected(env.error());
-    report.environment = (*env)->name;
+    // 4-7. A host command (host_commands, host_command.cpp) skips them: the host's
+    // program runs from the host's view, the process's registration and $CHOS unchanged.
+    const config::Environment* env = nullptr;
+    std::optional<HostCommand> host;
+    if (request.host_command) {
+        auto found = host_command(*config, *request.host_command, *caller);
+        if (!found)
+            return std::unexpected(found.error());
+        host = std::move(*found);
+        report.environment = current_environment(*config);
+    } else {
+        // 4, 5. Choose, check the allow-list.
+        auto chosen = choose_environment(request, *config, *who, report);
+        if (!chosen)
+            return std::unexpected(chosen.error());
+        env = *chosen;
+        report.environment = env->name;
 
-    // 6. Register.
-    {
-        PhaseTimer t(report, Phase::registration);
-        if (auto registered = register_process(*config, **env, link); !registered)
-            return std::unexpected(registered.error());
-    }
+        // 6. Register.
+        {
+            PhaseTimer t(report, Phase::registration);
+            if (auto registered = register_process(*config, *env, link); !registered)
+                return std::unexpected(registered.error());
+        }
 
-    // 7. chroot.
-    {
-        PhaseTimer t(report, Phase::chroot);
-        if (auto ready = link.before_chroot(*config, **env); !ready)
-            return std::unexpected(ready.error());
-        if (auto rooted = enter_root(*config, **env); !rooted)
-            return std::unexpected(rooted.error());
+        // 7. chroot.
+        {
+            PhaseTimer t(report, Phase::chroot);
+            if (auto ready = link.before_chroot(*config, *env); !ready)
+                return std::unexpected(ready.error());
+            if (auto rooted = enter_root(*config, *env); !rooted)
+                return std::unexpected(rooted.error());
+        }
     }
 
     // 8. Drop privileges, verified; then the working directory with the user's rights.
@@ -190,32 +217,39 @@ Result<Entered> enter(const EnterRequest& request, EnterReport& report)
         PhaseTimer t(report, Phase::drop);
         if (auto dropped = drop_privileges(who->user); !dropped)
             return std::unexpected(dropped.error());
-        (void)enter_working_directory(caller->cwd, who->home);
+        (void)enter_working_directory(host ? host_working_directory(*host) : caller->cwd, who->home);
     }
 
     // 9. The child's environment. The "exec" phase runs from here to execve().
     const std::int64_t exec_start = now_ns();
-    Entered entered{(*env)->name, child_environment(request.caller_env, *config, **env)};
+    Entered entered{report.environment, host ? caller_environment(request.caller_env)
+                                             : child_environment(request.caller_env, *config, *env)};
     if (!request.exec)
         return entered;
 
     // 10. exec.
     std::vector<std::string> argv = request.command;
     std::string file;
-    if (argv.empty()) {
+    std::optional<std::string> search_path;
+    if (host) {
+        file = host->program;
+        search_path = host->search_path;
+    } else if (argv.empty()) {
         file = who->shell.empty() ? "/bin/sh" : who->shell;
         argv.push_back("-" + basename_of(file)); // a login shell, like the original's BASHLOGIN
     } else {
         file = argv.front();
     }
     report.command = basename_of(file);
-    if (auto persona = apply_personality(**env); !persona)
-        return std::unexpected(persona.error());
+    if (env) {
+        if (auto persona = apply_personality(*env); !persona)
+            return std::unexpected(persona.error());
+    }
     restore_caller_state(*caller);
     report.phase_ns[static_cast<int>(Phase::exec)] = now_ns() - exec_start;
     if (request.before_exec)
         request.before_exec(report);
-    Error failed = exec_command(file, argv, entered.envp);
+    Error failed = exec_command(file, argv, entered.envp, search_path);
     report.exit_status = failed.err == ENOENT || failed.err == ENOTDIR ? exit_not_found : exit_not_executable;
     return std::unexpected(failed);
 }
@@ -240,11 +274,7 @@ Result<Overview> overview(int argc, char** caller_env)
 
     Overview view;
     view.backend = std::string(link.name());
-    // The caller's registration: we have not registered, so ours is the caller's.
-    if (auto registry = registry::Registry::open_recorded(*config)) {
-        if (auto member = registry->membership(::getpid()); member && member->registered)
-            view.current = member->environment;
-    }
+    view.current = current_environment(*config);
     if (view.current.empty()) {
         auto var = caller_variable(caller_env, "CHOS");
         if (var && config->find(*var))

@@ -58,6 +58,9 @@ struct EnterRequest {
     char** caller_env = nullptr;            // the caller's environment (environ)
     // What to run. Empty: the user's login shell, argv[0] "-<basename>".
     std::vector<std::string> command;
+    // Launcher only: the name it was run as, when that is a host command's
+    // (host_commands: /.chos/bin/<name>); `command` is then that program's argv.
+    std::optional<std::string> host_command;
     // Called right after the re-root to the host's view, still root: where the caller
     // opens its syslog socket (never connect to a /dev/log inside a tree).
     std::function<void()> on_host_view;

@@ -40,8 +40,9 @@ void set_var(Vars& vars, const std::string& name, std::string value)
 
 } // namespace
 
-std::vector<std::string> child_environment(char** caller_env, const config::Config& config,
-                                           const config::Environment& env)
+namespace {
+
+Vars caller_vars(char** caller_env)
 {
     Vars vars;
     for (char** e = caller_env; e && *e; ++e) {
@@ -54,6 +55,30 @@ std::vector<std::string> child_environment(char** caller_env, const config::Conf
             continue; // duplicates: the first wins, as getenv() sees it
         vars.emplace_back(std::move(name), std::string(entry.substr(eq + 1)));
     }
+    return vars;
+}
+
+std::vector<std::string> to_envp(Vars& vars)
+{
+    std::vector<std::string> envp;
+    envp.reserve(vars.size());
+    for (auto& [name, value] : vars)
+        envp.push_back(name + "=" + value);
+    return envp;
+}
+
+} // namespace
+
+std::vector<std::string> caller_environment(char** caller_env)
+{
+    Vars vars = caller_vars(caller_env);
+    return to_envp(vars);
+}
+
+std::vector<std::string> child_environment(char** caller_env, const config::Config& config,
+                                           const config::Environment& env)
+{
+    Vars vars = caller_vars(caller_env);
     apply_rules(vars, config.rules);
     apply_rules(vars, env.rules);
     set_var(vars, "CHOS", env.name);
@@ -71,11 +96,7 @@ std::vector<std::string> child_environment(char** caller_env, const config::Conf
                 it->second = path.empty() ? launchers : path + ":" + launchers;
         }
     }
-    std::vector<std::string> envp;
-    envp.reserve(vars.size());
-    for (auto& [name, value] : vars)
-        envp.push_back(name + "=" + value);
-    return envp;
+    return to_envp(vars);
 }
 
 Result<> apply_personality(const config::Environment& env)

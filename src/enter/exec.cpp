@@ -21,7 +21,7 @@ std::vector<char*> pointers(const std::vector<std::string>& strings)
 } // namespace
 
 Error exec_command(const std::string& file, const std::vector<std::string>& argv,
-                   const std::vector<std::string>& envp)
+                   const std::vector<std::string>& envp, const std::optional<std::string>& search_path)
 {
     auto args = pointers(argv);
     auto env = pointers(envp);
@@ -36,6 +36,8 @@ Error exec_command(const std::string& file, const std::vector<std::string>& argv
     for (const auto& e : envp)
         if (e.starts_with("PATH="))
             path = e.substr(5);
+    if (search_path)
+        path = *search_path;
     int saved = ENOENT;
     std::size_t start = 0;
     for (;;) {

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <climits>
 #include <sched.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -20,6 +21,14 @@ std::optional<std::string> remember_cwd()
     if (::getcwd(buf, sizeof buf) == nullptr || buf[0] != '/')
         return std::nullopt;
     return std::string(buf);
+}
+
+std::optional<FileId> remember_root()
+{
+    struct stat st {};
+    if (::stat("/", &st) != 0)
+        return std::nullopt;
+    return FileId{st.st_dev, st.st_ino};
 }
 
 Result<> reroot_to_host()

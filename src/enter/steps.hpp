@@ -17,6 +17,12 @@
 
 namespace chos::enter {
 
+struct FileId {
+    dev_t dev = 0;
+    ino_t ino = 0;
+    friend bool operator==(const FileId&, const FileId&) = default;
+};
+
 // What the caller had, kept so the child gets it back (class E: the child has what
 // the caller gave it).
 struct CallerState {
@@ -24,6 +30,7 @@ struct CallerState {
     sigset_t blocked{};                // the caller's signal mask
     std::vector<int> ignored_signals;  // SIG_IGN in the caller (nohup must keep working)
     std::optional<std::string> cwd;    // getcwd() before the re-root; nullopt if unreachable
+    std::optional<FileId> root;        // the caller's root directory (host commands only)
 };
 
 // --- sanitize.cpp (step 1)
@@ -41,6 +48,8 @@ void restore_caller_state(const CallerState& caller) noexcept;
 // The cwd as a path (before the re-root); nullopt when getcwd fails or the cwd is
 // outside the caller's root (runc CVE-2024-21626: never "(unreachable)/...").
 [[nodiscard]] std::optional<std::string> remember_cwd();
+// The caller's root directory (before the re-root): is the caller inside the tree?
+[[nodiscard]] std::optional<FileId> remember_root();
 
 // --- identity.cpp (step 3)
 struct Identity {
@@ -81,10 +90,29 @@ inline constexpr std::size_t max_user_file_size = 4096;
 [[nodiscard]] std::vector<std::string> child_environment(char** caller_env, const config::Config& config,
                                                          const config::Environment& env);
 [[nodiscard]] Result<> apply_personality(const config::Environment& env);
+// The caller's variables as they are (a host command's child: its job variables and
+// $CHOS go on unchanged); only entries that are not NAME=value, and repeats, dropped.
+[[nodiscard]] std::vector<std::string> caller_environment(char** caller_env);
+
+// --- host_command.cpp (host_commands: steps 4-7 of a host command)
+struct HostCommand {
+    std::string program;                // absolute host path, or a name for `search_path`
+    std::string search_path;            // where a name is looked for (the host's system PATH)
+    std::optional<std::string> cwd;     // the caller's working directory, as it named it
+    std::optional<std::string> cwd_in_tree; // <tree>/<cwd>, when the caller is inside the tree
+};
+// The program the caller asked for by name (argv[0]), or why not.
+[[nodiscard]] Result<HostCommand> host_command(const config::Config& config, const std::string& name,
+                                               const CallerState& caller);
+// After the drop (its stats run with the user's rights): the caller's working directory
+// as seen from the host.
+[[nodiscard]] std::optional<std::string> host_working_directory(const HostCommand& command);
 
 // --- exec.cpp (step 10)
-// Only returns on failure; err is the errno that decides 126/127.
+// Only returns on failure; err is the errno that decides 126/127. A file without '/'
+// is looked for in `search_path`, else in the child's PATH (as execvpe() would).
 [[nodiscard]] Error exec_command(const std::string& file, const std::vector<std::string>& argv,
-                                 const std::vector<std::string>& envp);
+                                 const std::vector<std::string>& envp,
+                                 const std::optional<std::string>& search_path = std::nullopt);
 
 } // namespace chos::enter

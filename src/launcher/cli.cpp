@@ -12,6 +12,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -35,6 +36,7 @@ struct Options {
     bool version = false;
     bool help = false;
     std::vector<std::string> command;
+    std::optional<std::string> host_command; // run as /.chos/bin/<name>
 };
 
 const char* program_name(Program program)
@@ -155,6 +157,7 @@ int launch(Program program, const Options& opts, int argc)
     request.argc = argc;
     request.caller_env = environ;
     request.command = opts.command;
+    request.host_command = opts.host_command;
     // Syslog is opened on the host's /dev/log only: a refusal before the re-root (not
     // setuid, argc 0) is not logged -- it never ran privileged code of consequence.
     bool host_view = false;
@@ -203,6 +206,20 @@ int run(Program program, int argc, char** argv)
 {
     if (argc < 1 || argv == nullptr || argv[0] == nullptr)
         return fail("refusing to run: argc is 0");
+    // Run by another name: a host command (/.chos/bin/<name> links to chos-run;
+    // host_commands in chos.yaml(5)). Every argument is the program's own.
+    const std::string name = std::filesystem::path(argv[0]).filename();
+    if (name != "chos" && name != "chos-run") {
+        Options opts;
+        opts.host_command = name;
+        opts.command.assign(argv, argv + argc);
+        opts.command.front() = name;
+        try {
+            return launch(program, opts, argc);
+        } catch (const std::exception& e) {
+            return fail(std::string("internal error: ") + e.what());
+        }
+    }
     Options opts;
     try {
         opts = parse(program, argc, argv);

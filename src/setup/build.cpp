@@ -37,8 +37,11 @@ Result<> build_tree(const Tree& tree, const config::Config& config, const BuildO
     // 4. One entry per environment, shared files inside.
     if (auto ok = sync_environments(tree, config, options.remove_stale, count, undo, report); !ok)
         return ok;
-    // 5. The launcher, last: the tree is complete before anyone can enter it.
-    return mount_launchers(tree, options.launcher_dir, undo, report);
+    // 5. The launcher, last: the tree is complete before anyone can enter it; the
+    //    host commands are links to it.
+    if (auto ok = mount_launchers(tree, options.launcher_dir, undo, report); !ok)
+        return ok;
+    return sync_host_commands(tree, config, options.remove_stale, report);
 }
 
 } // namespace chos::setup

@@ -217,4 +217,37 @@ Result<> sync_os_dirs(const Tree& tree, const config::Config& config, bool remov
     return {};
 }
 
+Result<> sync_host_commands(const Tree& tree, const config::Config& config, bool remove_stale,
+                            BuildReport& report)
+{
+    const std::string dir(layout::launcher_dir);
+    const std::string target(layout::host_command_target);
+    for (const auto& entry : config.host_commands) {
+        const std::string name(config::host_command_name(entry));
+        if (auto ok = ensure_symlink(tree, dir, name, target); !ok)
+            return ok;
+    }
+    if (!remove_stale)
+        return {};
+    auto names = list_directory(tree, dir);
+    if (!names)
+        return std::unexpected(names.error());
+    for (const auto& name : *names) {
+        if (config.find_host_command(name) != nullptr)
+            continue;
+        auto link = read_symlink(tree, dir, name);
+        if (!link)
+            return std::unexpected(link.error());
+        if (!*link || **link != target) // the launchers' binds, anything not ours
+            continue;
+        auto parent = open_beneath(tree.root.get(), dir, O_PATH | O_DIRECTORY, tree.shown(dir));
+        if (!parent)
+            return std::unexpected(parent.error());
+        if (::unlinkat(parent->get(), name.c_str(), 0) != 0)
+            return sys_error("cannot remove symlink", tree.shown(dir + "/" + name));
+        report.note("removed host command '" + tree.shown(dir + "/" + name) + "'");
+    }
+    return {};
+}
+
 } // namespace chos::setup

@@ -57,6 +57,11 @@ struct CreatedTree {
 [[nodiscard]] Result<> sync_os_dirs(const Tree& tree, const config::Config& config, bool remove_stale,
                                     BuildReport& report);
 
+// One symlink ".chos/bin/<name>" -> "chos-run" per host command (host_commands); with
+// remove_stale, links of that shape whose name left the config go away.
+[[nodiscard]] Result<> sync_host_commands(const Tree& tree, const config::Config& config, bool remove_stale,
+                                          BuildReport& report);
+
 // Make `name` in the directory `dir_relative` a symlink to `target`; an existing
 // symlink with that target is fine, anything else is an error.
 [[nodiscard]] Result<> ensure_symlink(const Tree& tree, const std::string& dir_relative,

@@ -13,6 +13,10 @@
 # chosctl, the submit host), each slurmd on its own address and port (chosn1
 # 127.0.0.2:6821, chosn2 127.0.0.3:6822, chosn3 127.0.0.4:6823), nothing can be reached
 # from beyond the machine, and the fixed ports cannot collide with another test's.
+# slurmd and srun listen on every address of that network (no NoInAddrAny): the nodes
+# share one network, so a node's connection to another leaves from the other's
+# address (the kernel's choice for a local destination), and an srun of a batch
+# script bound to its own node's address alone would never hear the steps' tasks.
 #
 # A node: a holder process (`sleep infinity`) made by `unshare --uts --mount`, so the
 # node has its own hostname and mount namespace; everything of the node is started in
@@ -140,7 +144,7 @@ SlurmctldHost=$CLUSTER_CTLD(127.0.0.1)
 SlurmdSpoolDir=/var/spool/slurmd
 SlurmdPidFile=$S/run/slurmd.%n.pid
 SlurmdLogFile=$S/log/slurmd.%n.log
-CommunicationParameters=NoInAddrAny,NoCtldInAddrAny
+CommunicationParameters=NoCtldInAddrAny
 EOF
         for n in "${CLUSTER_NODES[@]}"; do
             echo "NodeName=$n NodeHostname=$n NodeAddr=$(cluster_addr "$n") Port=$(cluster_port "$n") CPUs=2 State=UNKNOWN"

@@ -9,11 +9,13 @@ cluster_main "$@"
 
 cluster_start_real
 
-# Only loopback addresses, one per daemon: slurmctld on 127.0.0.1, each slurmd on its
-# node's address and port.
+# Nothing beyond the machine: the test's network has the loopback device only;
+# slurmctld listens on 127.0.0.1, each slurmd on its own port (on every address of
+# that network: lib_cluster.sh says why).
+assert_eq "the test network's devices" "lo" "$(ip -o link show | awk -F': ' '{ print $2 }')"
 listen=$(ss -Htln | awk '{ print $4 }' | sort)
 expected=$({ echo "127.0.0.1:$CLUSTER_CTLD_PORT"
-            for n in "${CLUSTER_NODES[@]}"; do echo "$(cluster_addr "$n"):$(cluster_port "$n")"; done; } | sort)
+            for n in "${CLUSTER_NODES[@]}"; do echo "0.0.0.0:$(cluster_port "$n")"; done; } | sort)
 assert_eq "the listening sockets" "$expected" "$listen"
 
 # The task prints its node's hostname, its Debian version and where it is registered

@@ -25,6 +25,7 @@ environments:
 os_dirs: [bin, etc, lib, usr]
 bind: [/home, /dev, {source: /global/scratch, target: /scratch, optional: true, recursive: false}]
 shared_files: [/etc/passwd, /etc/group]
+host_commands: [srun, /opt/slurm/bin/sbatch]
 environment: { keep: [HOME, PATH], unset: [LD_LIBRARY_PATH], set: { SITE: x } }
 local_suid: true
 )";

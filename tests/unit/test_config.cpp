@@ -62,6 +62,10 @@ TEST_CASE("a full configuration becomes the model")
     CHECK_FALSE(c.binds[2].recursive);
     CHECK(c.local_suid);
     CHECK(c.shared_files == std::vector<std::string>{"/etc/passwd", "/etc/group"});
+    CHECK(c.host_commands == std::vector<std::string>{"srun", "/opt/slurm/bin/sbatch"});
+    REQUIRE(c.find_host_command("sbatch") != nullptr);
+    CHECK(*c.find_host_command("sbatch") == "/opt/slurm/bin/sbatch");
+    CHECK(c.find_host_command("squeue") == nullptr);
     REQUIRE(c.rules.keep.has_value());
     CHECK(c.rules.set.at("SITE") == "x");
 }
@@ -155,6 +159,16 @@ TEST_CASE("class J: relative paths, '..', wrong types, unknown and duplicate key
           "t.yaml:3:19: 'name' must be 1-32 characters of A-Z a-z 0-9 _ -");
     CHECK(problems("environments:\n  a: { path: /, hidden: maybe }\n") ==
           "t.yaml:2:25: 'hidden' must be true or false");
+    CHECK(problems(std::string(minimal) + "host_commands: [chos-run]\n") ==
+          "t.yaml:3:17: host_commands entry 'chos-run': the name 'chos-run' is a launcher's own name");
+    CHECK(problems(std::string(minimal) + "host_commands: [../srun]\n") ==
+          "t.yaml:3:17: host_commands entry '../srun' is neither a command name nor an absolute path");
+    CHECK(problems(std::string(minimal) + "host_commands: [/usr/bin/../srun]\n") ==
+          "t.yaml:3:17: host_commands entry '/usr/bin/../srun' contains '..'");
+    CHECK(problems(std::string(minimal) + "host_commands: [srun, /opt/bin/srun]\n") ==
+          "t.yaml:3:23: host_commands entry '/opt/bin/srun': the name 'srun' is listed twice");
+    CHECK(problems(std::string(minimal) + "host_commands: [.x]\n") ==
+          "t.yaml:3:17: host_commands entry '.x': the name '.x' must start with a letter, a digit or '_'");
     CHECK(problems(std::string(minimal) + "user_file: ../x\n") ==
           "t.yaml:3:12: 'user_file' must be a plain file name in the user's home directory, e.g. .chos");
 }

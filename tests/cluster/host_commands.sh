@@ -1,11 +1,4 @@
 #!/usr/bin/env bash
-# NOT YET RUN BY THE SUITE: it needs `host_commands` (chos.yaml(5), issue 17), which is
-# not built yet. To enable it: move it to tests/cluster/ (and source ./lib_cluster.sh),
-# add it to the list in tests/cluster/meson.build with the launchers in its depends
-# (launcher_exes: it installs them setuid in every node's tree), and list it under P9
-# in docs/properties.md. Today it fails where it should: chos-setup start refuses the
-# unknown key; without that key, the batch script's `srun` is not found in bullseye.
-#
 # Slurm's commands from inside an environment: a batch script running in bullseye
 # (sbatch --chos=bullseye -N2) calls the host's srun -- on PATH inside every
 # environment through `host_commands` -- and its steps run in bullseye on both nodes,
@@ -14,7 +7,7 @@
 # three-node batch job in trixie whose steps reach a node without trixie (chosn3)
 # fails clearly: the plugin's line in the job's error file, the job FAILED.
 #
-# What it expects of the feature (the lines it checks):
+# What it checks of host_commands (chos.yaml(5), spank_chos(8)):
 #  * chos.yaml accepts `host_commands: [srun, sbatch, salloc, squeue, scancel,
 #    scontrol, sacct]`; inside every environment each listed name is found on the
 #    job's PATH (the PATH enter() gives, which ends in /.chos/bin) and runs the host's
@@ -26,7 +19,7 @@
 #    the plugin on every node) unless it asks for another with --chos;
 #  * the batch script itself is unchanged afterwards (still in X, CHOS=X).
 # checks: P9
-source "$(dirname "$0")/../lib_cluster.sh"
+source "$(dirname "$0")/lib_cluster.sh"
 cluster_main "$@"
 
 # The setuid launchers in every node's tree (/.chos/bin): the switching path the host
