@@ -67,6 +67,30 @@ void for_each_complete_line(std::string_view text, F f)
     }
 }
 
+// The path of the one hierarchy line that `ours` accepts; nullopt when there is none
+// or more than one (ambiguous: never guess). Lines that are not hierarchy lines
+// cannot be ours.
+template <typename Ours>
+std::optional<std::string> unique_path(std::string_view proc_cgroup, Ours ours)
+{
+    std::optional<std::string_view> found;
+    bool ambiguous = false;
+    for_each_complete_line(proc_cgroup, [&](std::string_view text) {
+        auto line = split_line(text);
+        if (!line || !ours(*line))
+            return true;
+        if (found) {
+            ambiguous = true;
+            return false;
+        }
+        found = line->path;
+        return true;
+    });
+    if (ambiguous || !found)
+        return std::nullopt;
+    return std::string(*found);
+}
+
 } // namespace
 
 bool is_clean_cgroup_path(std::string_view path)
@@ -92,46 +116,16 @@ std::optional<std::string> cgroup1_path(std::string_view proc_cgroup, std::strin
     constexpr std::string_view name_prefix = "name=";
     if (hierarchy.empty())
         return std::nullopt;
-    std::optional<std::string_view> found;
-    bool ambiguous = false;
-    for_each_complete_line(proc_cgroup, [&](std::string_view text) {
-        auto line = split_line(text);
-        if (!line)
-            return true; // not a hierarchy line: it cannot be ours
-        const auto c = line->controllers;
-        if (c.size() == name_prefix.size() + hierarchy.size() && c.starts_with(name_prefix) &&
-            c.substr(name_prefix.size()) == hierarchy) {
-            if (found) {
-                ambiguous = true;
-                return false;
-            }
-            found = line->path;
-        }
-        return true;
+    return unique_path(proc_cgroup, [&](const Line& line) {
+        const auto c = line.controllers;
+        return c.size() == name_prefix.size() + hierarchy.size() && c.starts_with(name_prefix) &&
+               c.substr(name_prefix.size()) == hierarchy;
     });
-    if (ambiguous || !found)
-        return std::nullopt;
-    return std::string(*found);
 }
 
 std::optional<std::string> cgroup2_path(std::string_view proc_cgroup)
 {
-    std::optional<std::string_view> found;
-    bool ambiguous = false;
-    for_each_complete_line(proc_cgroup, [&](std::string_view text) {
-        auto line = split_line(text);
-        if (!line || line->id != "0" || !line->controllers.empty())
-            return true;
-        if (found) {
-            ambiguous = true;
-            return false;
-        }
-        found = line->path;
-        return true;
-    });
-    if (ambiguous || !found)
-        return std::nullopt;
-    return std::string(*found);
+    return unique_path(proc_cgroup, [](const Line& line) { return line.id == "0" && line.controllers.empty(); });
 }
 
 std::optional<Membership> membership_from_cgroup1(std::string_view path)
