@@ -3,7 +3,8 @@
 # (sbatch --chos=bullseye -N2) calls the host's srun -- on PATH inside every
 # environment through `host_commands` -- and its steps run in bullseye on both nodes,
 # in the submit directory, as the user, in the same job; `srun --chos=trixie` from the
-# same script switches those steps to trixie; squeue works from inside too. A
+# same script switches those steps to trixie; squeue works from inside too, and sbatch
+# submits a job from inside bullseye (to chosn3; it runs in bullseye). A
 # three-node batch job in trixie whose steps reach a node without trixie (chosn3)
 # fails clearly: the plugin's line in the job's error file, the job FAILED.
 #
@@ -39,6 +40,9 @@ srun sh -c 'echo "step $(uname -n) $(cat /etc/debian_version) CHOS=$CHOS uid=$(i
 srun --chos=trixie sh -c 'echo "switched $(uname -n) $(cat /etc/debian_version) CHOS=$CHOS"' | sort
 echo "after $(cat /etc/debian_version) CHOS=$CHOS"
 squeue -h -j "$SLURM_JOB_ID" -o "squeue %i %T"
+inner=$(sbatch --parsable -N1 -w chosn3 -o "$PWD/inner.%j" --wrap 'echo "inner $(uname -n) $(cat /etc/debian_version) CHOS=$CHOS"')
+echo "sbatch $(echo "$inner" | grep -c '^[0-9][0-9]*$')"
+echo "$inner" > inner.id
 SCRIPT
 chown "$SLURM_TEST_USER:" "$WORK/steps.sh"
 
@@ -56,9 +60,16 @@ step chosn2 11.x CHOS=bullseye uid=$SLURM_TEST_UID job=$JOB pwd=$WORK
 switched chosn1 13.x CHOS=trixie
 switched chosn2 13.x CHOS=trixie
 after 11.x CHOS=bullseye
-squeue $JOB RUNNING" "$out"
+squeue $JOB RUNNING
+sbatch 1" "$out"
 assert_eq "sbatch --chos=bullseye -N2: nothing on stderr" "" "$err"
 assert_match "sbatch --chos=bullseye -N2: completed" " JobState=COMPLETED .* ExitCode=0:0 " "$(scontrol -o show job "$JOB")"
+
+# The job sbatch submitted from inside bullseye, without --chos: on chosn3, in bullseye
+# (the submitter's $CHOS).
+inner=$(cat "$WORK/inner.id")
+wait_job "$inner" 60 || it_fail "the job submitted from inside ($inner) did not finish: $(squeue 2>&1)"
+assert_eq "the job sbatch submitted from inside bullseye (no --chos: the submitter's CHOS)" "inner chosn3 11.x CHOS=bullseye" "$(x < "$WORK/inner.$inner")"
 
 # Three nodes in trixie, chosn3 without it: the step fails there, clearly, and the job.
 cat > "$WORK/three.sh" <<'SCRIPT'
