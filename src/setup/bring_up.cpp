@@ -67,15 +67,16 @@ Result<Tree> find_started_tree(const config::Config& config)
 Result<> bring_up(const Context& context, Mode mode, Outcome& out)
 {
     const config::Config& config = context.config;
-    // 0. Exactly what `chos-setup check` refuses, refused here (check.hpp).
+    // 0. Exactly what `chos-setup check` refuses, refused here (check.hpp): one line per
+    //    problem, check's own words after "refusing to start: ".
     const CheckReport checked = check_system(config);
     for (const auto& warning : checked.warnings)
         out.warn(warning.str());
     if (!checked.errors.empty()) {
-        for (const auto& problem : checked.errors)
-            out.diagnostics.push_back(problem.str());
-        return error("refusing to " + std::string(mode == Mode::start ? "start" : "reload"), config.source,
-                     "the configuration fails 'chos-setup check' (above)");
+        const std::string refusing = mode == Mode::start ? "refusing to start" : "refusing to reload";
+        for (std::size_t i = 0; i + 1 < checked.errors.size(); ++i)
+            out.fail(refusing + ": " + checked.errors[i].str());
+        return error(refusing, "", checked.errors.back().str());
     }
     const link::Backend& link = link::for_setup(config);
     if (auto ok = link.check(config); !ok)
