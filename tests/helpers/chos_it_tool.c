@@ -289,7 +289,7 @@ static int cmd_threads(int argc, char **argv)
     if (argc < 3)
         return 2;
     long n = num(argv[1]), count = num(argv[2]);
-    if (n < 1 || n > 256)
+    if (n < 1 || n > 8192)
         return 2;
     struct thread_arg *args = calloc((size_t)n + 1, sizeof *args);
     pthread_t *ids = calloc((size_t)n, sizeof *ids);
