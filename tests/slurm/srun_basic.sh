@@ -3,7 +3,7 @@
 # registration, the submit directory; srun -n 2: both tasks; the precedence
 # --chos > the submitter's $CHOS > ~/.chos > the default; the host environment; a
 # restricted environment for its user.
-# checks: P1 P2
+# checks: P1 P2 S
 source "$(dirname "$0")/lib_slurm.sh"
 slurm_main "$@"
 
