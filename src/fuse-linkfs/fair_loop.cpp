@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <linux/fuse.h>
 #include <poll.h>
+#include <ctime>
 #include <sys/types.h>
 #include <unordered_map>
 #include <vector>
@@ -115,9 +116,11 @@ int fair_session_loop(fuse_session* se)
         }
         if (!queues.empty() || fuse_session_exited(se))
             continue; // drain again between rounds: newcomers join the next one
-        // 3. Nothing to do: wait for the kernel.
+        // 3. Nothing to do: wait for the kernel. (ppoll: the daemon's poll(2) is its look
+        //    at a caller's pidfd, which tests/integration/link_refusals.sh fakes.)
         pollfd p{fd, POLLIN, 0};
-        if (::poll(&p, 1, idle_poll_ms) < 0 && errno != EINTR) {
+        const timespec idle{idle_poll_ms / 1000, (idle_poll_ms % 1000) * 1000000L};
+        if (::ppoll(&p, 1, &idle, nullptr) < 0 && errno != EINTR) {
             result = -errno;
             break;
         }
