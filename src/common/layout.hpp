@@ -7,7 +7,13 @@
 //   <tree>/chos              -> "/"                   "/chos/..." paths work inside the chroot
 //   <tree>/local             the host's root (rbind)
 //   <tree>/.chos/fs/link     the per-process link (chos-linkfs, or the module's file system)
-//   <tree>/.chos/os/<env>    the environment's tree (rbind), or -> "../../local" for the host
+//   <tree>/.chos/os/<env>    -> "../gate/<env>/tree", or -> "../../local" for the host
+//   <tree>/.chos/gate/<env>  the environment's gate: root's directory, searchable only by
+//                            the users and groups of its allow-list (POSIX ACL), or by
+//                            everyone when it has none; the kernel enforces the allow-list
+//                            for every path into the tree, whoever asks and however
+//                            (docs/threat-model.md, class S)
+//   <tree>/.chos/gate/<env>/tree  the environment's tree (rbind)
 //   <tree>/.chos/bin/        the setuid launchers (the only setuid programs inside), and
 //                            one link "<name>" -> "chos-run" per host command
 //
@@ -24,6 +30,8 @@ namespace chos::layout {
 inline constexpr std::string_view meta_dir = ".chos";          // everything CHOS keeps in the tree
 inline constexpr std::string_view link_dir = ".chos/fs";       // the link's file system is mounted here
 inline constexpr std::string_view os_dir = ".chos/os";         // one entry per environment
+inline constexpr std::string_view gate_dir = ".chos/gate";     // one gate per environment
+inline constexpr std::string_view gated_tree_name = "tree";    // the tree, inside its gate
 inline constexpr std::string_view launcher_dir = ".chos/bin";  // binds of chos and chos-run
 // What a host command's link in launcher_dir points to (host_commands in chos.yaml(5)).
 inline constexpr std::string_view host_command_target = "chos-run";
@@ -64,7 +72,23 @@ inline constexpr std::string_view registry_record_name = "registry";
     return path;
 }
 
-// "<tree>/.chos/os/<env>": where an environment's tree appears.
+// ".chos/gate/<env>" and ".chos/gate/<env>/tree", relative to the tree.
+[[nodiscard]] inline std::string gate_of(std::string_view environment)
+{
+    return std::string(gate_dir) + "/" + std::string(environment);
+}
+[[nodiscard]] inline std::string gated_tree_of(std::string_view environment)
+{
+    return gate_of(environment) + "/" + std::string(gated_tree_name);
+}
+// The target of <tree>/.chos/os/<env> for an environment with a tree (relative to
+// <tree>/.chos/os): "../gate/<env>/tree".
+[[nodiscard]] inline std::string gated_entry_target(std::string_view environment)
+{
+    return "../gate/" + std::string(environment) + "/" + std::string(gated_tree_name);
+}
+
+// "<tree>/.chos/os/<env>": where an environment's tree appears (through its gate).
 [[nodiscard]] inline std::string environment_entry(std::string_view tree, std::string_view environment)
 {
     return in_tree(tree, os_dir) + "/" + std::string(environment);

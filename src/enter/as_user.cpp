@@ -1,6 +1,7 @@
 #include "enter/as_user.hpp"
 
 #include "common/fd.hpp"
+#include "common/pidfd.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -9,6 +10,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,10 +28,44 @@ std::int64_t now_ms()
     return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
-} // namespace
+// In the child: the user's ids for good, verified (setuid(0) must fail).
+bool become_user(const config::User& user) noexcept
+{
+    return ::setgroups(user.groups.size(), user.groups.data()) == 0 &&
+           ::setresgid(user.gid, user.gid, user.gid) == 0 && ::setresuid(user.uid, user.uid, user.uid) == 0 &&
+           ::setuid(0) != 0;
+}
 
-ChildOutput run_as_user(const config::User& user, ChildBody body, const void* arg, std::size_t max,
-                        int timeout_ms)
+// In the child: root in every id, out of the caller's reach (as_user.hpp).
+bool become_root_apart() noexcept
+{
+    if (::setsid() < 0 || ::setgroups(0, nullptr) != 0 || ::setresgid(0, 0, 0) != 0 || ::setresuid(0, 0, 0) != 0 ||
+        ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 || ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+        return false;
+    // Limits the caller chose (a CPU second, no file descriptor, a tiny address space)
+    // would make the lookup fail or stop half way: the host's defaults instead.
+    struct Limit {
+        int resource;
+        rlim_t soft, hard;
+    };
+    static constexpr Limit limits[] = {
+        {RLIMIT_CPU, RLIM_INFINITY, RLIM_INFINITY},   {RLIMIT_FSIZE, RLIM_INFINITY, RLIM_INFINITY},
+        {RLIMIT_DATA, RLIM_INFINITY, RLIM_INFINITY},  {RLIMIT_STACK, 8 << 20, RLIM_INFINITY},
+        {RLIMIT_CORE, 0, 0},                          {RLIMIT_AS, RLIM_INFINITY, RLIM_INFINITY},
+        {RLIMIT_NOFILE, 1024, 4096},
+    };
+    for (const auto& l : limits) {
+        const rlimit r{l.soft, l.hard};
+        if (::setrlimit(l.resource, &r) != 0)
+            return false;
+    }
+    return ::setpriority(PRIO_PROCESS, 0, 0) == 0;
+}
+
+using Become = bool (*)(const void* who) noexcept;
+
+ChildOutput run_child(Become become, const void* who, ChildBody body, const void* arg, std::size_t max,
+                      int timeout_ms)
 {
     ChildOutput result;
     int fds[2];
@@ -39,16 +76,14 @@ ChildOutput run_as_user(const config::User& user, ChildBody body, const void* ar
     if (pid < 0)
         return result;
     if (pid == 0) {
-        // Drop for good, verified (setuid(0) must fail), before anything else.
-        if (::setgroups(user.groups.size(), user.groups.data()) != 0 ||
-            ::setresgid(user.gid, user.gid, user.gid) != 0 ||
-            ::setresuid(user.uid, user.uid, user.uid) != 0 || ::setuid(0) == 0)
+        if (!become(who))
             ::_exit(exit_cannot_drop);
         body(out.get(), arg);
         ::_exit(0);
     }
     result.started = true;
     out.reset();
+    const Fd child = platform::pidfd_open(pid);
 
     const std::int64_t deadline = now_ms() + timeout_ms;
     for (;;) {
@@ -69,8 +104,13 @@ ChildOutput run_as_user(const config::User& user, ChildBody body, const void* ar
         const ssize_t n = ::read(in.get(), buf, sizeof buf);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0)
+        if (n <= 0) {
+            // End of output: let it exit by itself, within the same deadline.
+            const std::int64_t rest = deadline - now_ms();
+            if (child.valid() && (rest <= 0 || platform::pidfd_poll(child.get(), static_cast<int>(rest)) == 0))
+                result.timed_out = true;
             break;
+        }
         result.data.append(buf, static_cast<std::size_t>(n));
         if (result.data.size() > max)
             break;
@@ -83,6 +123,29 @@ ChildOutput run_as_user(const config::User& user, ChildBody body, const void* ar
     if (result.data.size() > max + 1)
         result.data.resize(max + 1);
     return result;
+}
+
+} // namespace
+
+bool ChildOutput::complete(std::size_t max) const
+{
+    return started && dropped && !timed_out && data.size() <= max && WIFEXITED(status) &&
+           WEXITSTATUS(status) == 0;
+}
+
+ChildOutput run_as_user(const config::User& user, ChildBody body, const void* arg, std::size_t max,
+                        int timeout_ms)
+{
+    const Become as_user = [](const void* who) noexcept {
+        return become_user(*static_cast<const config::User*>(who));
+    };
+    return run_child(as_user, &user, body, arg, max, timeout_ms);
+}
+
+ChildOutput run_as_root_apart(ChildBody body, const void* arg, std::size_t max, int timeout_ms)
+{
+    const Become apart = [](const void*) noexcept { return become_root_apart(); };
+    return run_child(apart, nullptr, body, arg, max, timeout_ms);
 }
 
 } // namespace chos::enter

@@ -123,7 +123,7 @@ Result<const config::Environment*> choose_environment(const EnterRequest& reques
         if (!file.text && file.absent_reason != "does not exist")
             report.user_file_note = "~/" + user_file + " " + file.absent_reason + ": ignored";
     }
-    auto choice = config::choose(config, who.user, choice_request, group_resolver(who.access, who.user));
+    auto choice = config::choose(config, who.user, choice_request, group_resolver(who.access));
     if (!choice)
         return error(choice.error().message(), "", "");
     report.fell_back_from = choice->fell_back_from;
@@ -280,7 +280,7 @@ Result<Overview> overview(int argc, char** caller_env)
         if (var && config->find(*var))
             view.current = *var;
     }
-    const config::GroupResolver groups = group_resolver(who->access, who->user);
+    const config::GroupResolver groups = group_resolver(who->access);
     for (const auto& env : config->environments) {
         if (!config::is_allowed(env, who->user, groups))
             continue;

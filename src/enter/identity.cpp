@@ -52,7 +52,7 @@ Result<Identity> resolve_identity(std::optional<uid_t> user)
         if (auto groups = real_groups(who.user); !groups)
             return std::unexpected(groups.error());
     }
-    auto entry = passwd_by_uid(who.user.uid, who.access, who.user);
+    auto entry = passwd_by_uid(who.user.uid, who.access);
     if (!entry)
         return error("cannot resolve user", std::to_string(who.user.uid), "no such user in the password database");
     who.user.name = entry->name;

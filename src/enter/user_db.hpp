@@ -5,9 +5,12 @@
 // setuid launcher never loads an NSS module into its privileged process (a static
 // binary cannot even do so safely: glibc's static NSS crashes in libnss_systemd): it
 // reads /etc/passwd and /etc/group with glibc's own parsers (fgetpwent_r, fgetgrent_r),
-// and for a name the files do not have (sssd, LDAP, ...) runs the host's getent as the
-// user and parses its answer the same way. Called after the re-root: every file and
-// program is the host's.
+// and for a name the files do not have (sssd, LDAP, ...) runs the host's getent as root,
+// in a child the caller can neither trace nor signal (as_user.hpp, run_as_root_apart),
+// and parses its answer the same way: no process, file or timing of the caller's feeds
+// the allow-list or the audit line (docs/threat-model.md, class P). The caller's groups
+// are the kernel's (getgroups, identity.cpp), never a lookup. Called after the re-root:
+// every file and program is the host's.
 #pragma once
 
 #include "config/config.hpp"
@@ -32,10 +35,9 @@ struct PasswdEntry {
 };
 
 // nullopt: no such user (or the lookup failed: both refuse the launch).
-// `as`: whose rights getent runs with (the caller: its real uid, gid and groups).
-[[nodiscard]] std::optional<PasswdEntry> passwd_by_uid(uid_t uid, UserDbAccess access, const config::User& as);
+[[nodiscard]] std::optional<PasswdEntry> passwd_by_uid(uid_t uid, UserDbAccess access);
 
 // The allow-list's group names, resolved the same way (a resolver for config::choose).
-[[nodiscard]] config::GroupResolver group_resolver(UserDbAccess access, const config::User& as);
+[[nodiscard]] config::GroupResolver group_resolver(UserDbAccess access);
 
 } // namespace chos::enter

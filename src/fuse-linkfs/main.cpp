@@ -1,16 +1,17 @@
 // chos-linkfs: serves <tree>/.chos/fs/link, the symlink whose target depends on
 // the process that reads it (chos-linkfs(8), docs/architecture.md "The link").
 //
-// main() is the ordered list of start-up steps, each a call. Requests are served by
-// libfuse's single-threaded loop: a multithreaded loop did not help on these 2-core
-// machines (docs/benchmarks.md), and one thread makes the cache lock-free. Fairness
-// under a flood (docs/threat-model.md, class L): the kernel queues FUSE requests FIFO
-// and each blocked caller thread has at most one request outstanding, so another user's
-// request waits behind at most one request per flooding thread -- the flood is bounded
-// by the flooder's own RLIMIT_NPROC -- and each of those costs O(1): a cache hit ~1 us,
-// a miss one /proc read (~10 us). Log lines about callers are rate-limited per uid
-// (log.hpp).
+// main() is the ordered list of start-up steps, each a call. Requests are served by one
+// thread: a multithreaded loop did not help on these 2-core machines
+// (docs/benchmarks.md), and one thread makes the cache lock-free. Fairness under a
+// flood (docs/threat-model.md, class R): the kernel queues FUSE requests first come,
+// first served, so the loop is ours (fair_loop.hpp): it drains the kernel's queue and
+// answers the callers' uids in turn, so another user's request waits for one drain and
+// one request per active uid, not for every flooding thread's. Each request costs O(1):
+// a cache hit ~1 us, a miss one /proc read (~10 us). Log lines about callers are
+// rate-limited per uid (log.hpp).
 #include "fuse-linkfs/daemonize.hpp"
+#include "fuse-linkfs/fair_loop.hpp"
 #include "fuse-linkfs/fuse_mount.hpp"
 #include "fuse-linkfs/leaf_collector.hpp"
 #include "fuse-linkfs/link_cache.hpp"
@@ -205,7 +206,7 @@ int main(int argc, char** argv)
                 static_cast<int>(::getpid()), mount->replaced_dead_mount() ? "; replaced a dead mount" : "");
 
     // 10. Serve until a signal or the unmount.
-    const int loop_result = fuse_session_loop(se);
+    const int loop_result = fair_session_loop(se);
 
     // 11. Clean up: pid file first (the launcher stops starting launches), then the mount.
     notify("STOPPING=1");

@@ -250,7 +250,7 @@ Result<> mount_binds(const Tree& tree, const config::Config& config, bool replac
                         "'; left alone (run 'chos-setup reload')");
         }
     }
-    state = std::move(now);
+    state.bind_targets = std::move(now.bind_targets); // the shared files' record is not ours
     return {};
 }
 

@@ -10,6 +10,7 @@
 // later step fails (the undo log); what a reload removed had no processes and stays
 // removed.
 #include "setup/build.hpp"
+#include "setup/check.hpp"
 #include "setup/commands.hpp"
 #include "setup/launcher_state.hpp"
 #include "setup/support.hpp"
@@ -66,6 +67,17 @@ Result<Tree> find_started_tree(const config::Config& config)
 Result<> bring_up(const Context& context, Mode mode, Outcome& out)
 {
     const config::Config& config = context.config;
+    // 0. Exactly what `chos-setup check` refuses, refused here (check.hpp): one line per
+    //    problem, check's own words after "refusing to start: ".
+    const CheckReport checked = check_system(config);
+    for (const auto& warning : checked.warnings)
+        out.warn(warning.str());
+    if (!checked.errors.empty()) {
+        const std::string refusing = mode == Mode::start ? "refusing to start" : "refusing to reload";
+        for (std::size_t i = 0; i + 1 < checked.errors.size(); ++i)
+            out.fail(refusing + ": " + checked.errors[i].str());
+        return error(refusing, "", checked.errors.back().str());
+    }
     const link::Backend& link = link::for_setup(config);
     if (auto ok = link.check(config); !ok)
         return ok;

@@ -2,6 +2,7 @@
 #include "setup/build.hpp"
 
 #include "setup/binds.hpp"
+#include "setup/environments.hpp"
 #include "setup/state.hpp"
 
 namespace chos::setup {
@@ -34,8 +35,15 @@ Result<> build_tree(const Tree& tree, const config::Config& config, const BuildO
         return ok;
     if (auto ok = save_state(tree.root.get(), tree.path, *state); !ok)
         return ok;
-    // 4. One entry per environment, shared files inside.
+    // 4. One entry per environment, shared files inside (those that left the config
+    //    unbound first).
+    if (options.remove_stale)
+        if (auto ok = remove_stale_shared_files(tree, config, state->shared_files, report); !ok)
+            return ok;
     if (auto ok = sync_environments(tree, config, options.remove_stale, count, undo, report); !ok)
+        return ok;
+    state->shared_files = config.shared_files;
+    if (auto ok = save_state(tree.root.get(), tree.path, *state); !ok)
         return ok;
     // 5. The launcher, last: the tree is complete before anyone can enter it; the
     //    host commands are links to it.

@@ -1,8 +1,10 @@
 #include "setup/check.hpp"
 
 #include "common/root_only.hpp"
+#include "common/trusted_path.hpp"
 #include "config/legacy.hpp"
 #include "setup/commands.hpp"
+#include "setup/placement.hpp"
 
 #include <grp.h>
 #include <pwd.h>
@@ -10,6 +12,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -23,6 +26,38 @@ config::Diagnostic at(const config::Config& config, int line, std::string messag
     return {config.source, line, line > 0 ? 3 : 0, std::move(message)};
 }
 
+// Can a user who is not root, not the owner and not in the group reach `path` (search
+// every directory above it, and read or search it)?
+bool reachable_by_others(const std::string& path)
+{
+    for (std::size_t slash = path.find('/', 1); slash != std::string::npos; slash = path.find('/', slash + 1)) {
+        struct stat st {};
+        if (::stat(path.substr(0, slash).c_str(), &st) != 0 || (st.st_mode & S_IXOTH) == 0)
+            return false;
+    }
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 && (st.st_mode & (S_IROTH | S_IXOTH)) != 0;
+}
+
+// The tree's top levels (os_dirs) that group or others can write: whoever can is
+// choosing what every user of the environment runs.
+std::vector<std::string> writable_os_dirs(const config::Config& config, const config::Environment& env)
+{
+    std::vector<std::string> found;
+    for (const auto& dir : config.os_dirs) {
+        struct stat st {};
+        const std::string path = env.path + "/" + dir;
+        if (::lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || (st.st_mode & (S_IWGRP | S_IWOTH)) == 0)
+            continue;
+        char mode[8];
+        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+        found.push_back("tree '" + env.path + "': '" + dir + "' is writable by " +
+                        ((st.st_mode & S_IWOTH) ? "everyone" : "group " + std::to_string(st.st_gid)) + " (mode " +
+                        mode + "): whoever can write it chooses what this environment's users run");
+    }
+    return found;
+}
+
 } // namespace
 
 CheckReport check_system(const config::Config& config)
@@ -30,8 +65,14 @@ CheckReport check_system(const config::Config& config)
     CheckReport report;
     for (const auto& env : config.environments) {
         const std::string head = "environment '" + env.name + "': ";
+        // A path someone else can repoint is a tree someone else chooses, at every
+        // start and reload (common/trusted_path.hpp).
+        if (auto problem = platform::path_problem(env.path)) {
+            report.errors.push_back(at(config, env.line, head + "path '" + env.path + "': " + *problem));
+            continue;
+        }
         struct stat st {};
-        if (::lstat(env.path.c_str(), &st) != 0) {
+        if (::stat(env.path.c_str(), &st) != 0) {
             report.errors.push_back(at(config, env.line, head + "path '" + env.path + "': " + std::strerror(errno)));
             continue;
         }
@@ -44,6 +85,16 @@ CheckReport check_system(const config::Config& config)
         // class H: setuid and devices in trees).
         if (auto problem = platform::ownership_problem(st))
             report.errors.push_back(at(config, env.line, head + "tree '" + env.path + "' " + *problem));
+        if (!env.is_host())
+            for (auto& warning : writable_os_dirs(config, env))
+                report.warnings.push_back(at(config, env.line, head + warning));
+        if (env.restricted() && !env.is_host() && reachable_by_others(env.path))
+            report.warnings.push_back(at(
+                config, env.line,
+                head + "tree '" + env.path +
+                    "' is reachable by every user on the host (and through /chos/local): the allow-list then "
+                    "only binds the launcher and the tree's gate; make the tree or a directory above it "
+                    "unsearchable by others (e.g. 0750 root:<group>) (see chos.yaml(5))"));
         for (const auto& user : env.users)
             if (!::getpwnam(user.c_str()))
                 report.warnings.push_back(at(config, env.line, head + "user '" + user + "' is unknown to NSS"));
@@ -51,6 +102,8 @@ CheckReport check_system(const config::Config& config)
             if (!::getgrnam(group.c_str()))
                 report.warnings.push_back(at(config, env.line, head + "group '" + group + "' is unknown to NSS"));
     }
+    for (auto& problem : placement_problems(config))
+        report.errors.push_back(at(config, 0, std::move(problem)));
     for (const auto& bind : config.binds) {
         struct stat st {};
         if (::stat(bind.source.c_str(), &st) != 0) {

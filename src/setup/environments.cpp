@@ -5,6 +5,7 @@
 #include "common/root_only.hpp"
 #include "config/names.hpp"
 #include "setup/binds.hpp"
+#include "setup/gate.hpp"
 #include "setup/mounts.hpp"
 
 #include <algorithm>
@@ -26,9 +27,34 @@ std::string processes(std::size_t n)
     return std::to_string(n) + (n == 1 ? " process" : " processes");
 }
 
+// <tree>/.chos/os/<name>: the symlink through the gate (or the host link).
 std::string entry_of(const std::string& name)
 {
     return std::string(layout::os_dir) + "/" + name;
+}
+
+// <tree>/.chos/gate/<name>/tree: where the environment's tree is mounted.
+std::string mount_of(const std::string& name)
+{
+    return layout::gated_tree_of(name);
+}
+
+// What is at `relative`: missing, a directory with or without a mount, or other.
+Result<EntryKind> kind_at(const Tree& tree, const std::string& relative)
+{
+    auto fd = open_beneath(tree.root.get(), relative, O_PATH, tree.shown(relative));
+    if (!fd)
+        return fd.error().err == ENOENT ? Result<EntryKind>(EntryKind::missing)
+                                        : Result<EntryKind>(std::unexpected(fd.error()));
+    struct stat st {};
+    if (::fstat(fd->get(), &st) != 0)
+        return sys_error("cannot stat", tree.shown(relative));
+    if (!S_ISDIR(st.st_mode))
+        return EntryKind::other;
+    auto mounted = is_mount_root(fd->get(), tree.shown(relative));
+    if (!mounted)
+        return std::unexpected(mounted.error());
+    return *mounted ? EntryKind::mounted : EntryKind::directory;
 }
 
 } // namespace
@@ -38,53 +64,85 @@ Result<EntryKind> entry_kind(const Tree& tree, const std::string& name)
     auto link = read_symlink(tree, os_dir, name);
     if (!link)
         return std::unexpected(link.error());
-    if (*link)
-        return **link == std::string(layout::host_entry_target) ? EntryKind::host_link : EntryKind::other_link;
-    const std::string entry = entry_of(name);
-    auto fd = open_beneath(tree.root.get(), entry, O_PATH, tree.shown(entry));
-    if (!fd)
-        return fd.error().err == ENOENT ? Result<EntryKind>(EntryKind::missing)
-                                        : Result<EntryKind>(std::unexpected(fd.error()));
-    struct stat st {};
-    if (::fstat(fd->get(), &st) != 0)
-        return sys_error("cannot stat", tree.shown(entry));
-    if (!S_ISDIR(st.st_mode))
+    if (*link) {
+        if (**link == std::string(layout::host_entry_target))
+            return EntryKind::host_link;
+        if (**link != layout::gated_entry_target(name))
+            return EntryKind::other_link;
+        auto gated = kind_at(tree, mount_of(name)); // the link through the gate: what it leads to
+        if (gated && *gated == EntryKind::missing)
+            return EntryKind::directory; // a link to nothing: mounted again
+        return gated;
+    }
+    auto entry = kind_at(tree, entry_of(name));
+    if (!entry || *entry != EntryKind::missing)
+        return entry.has_value() && (*entry == EntryKind::mounted || *entry == EntryKind::directory)
+                   ? Result<EntryKind>(EntryKind::other) // a tree mounted without a gate: replaced
+                   : entry;
+    // No link: a start that stopped half-way may have left the gate.
+    auto gated = kind_at(tree, mount_of(name));
+    if (gated && *gated == EntryKind::other)
         return EntryKind::other;
-    auto mounted = is_mount_root(fd->get(), tree.shown(entry));
-    if (!mounted)
-        return std::unexpected(mounted.error());
-    return *mounted ? EntryKind::mounted : EntryKind::directory;
+    return gated;
 }
 
 namespace {
 
-// Take an environment's entry out of the tree: unmount (with the shared files on
-// it) and remove the mount point, or remove the host link.
-Result<> remove_entry(const Tree& tree, const std::string& name)
+// Unmount what is mounted at `relative` (a directory) and remove the directory; a
+// missing one is fine.
+Result<> remove_mount_point(const Tree& tree, const std::string& relative)
 {
-    const std::string entry = entry_of(name);
-    auto dir = open_beneath(tree.root.get(), os_dir, O_PATH | O_DIRECTORY, tree.shown(os_dir));
-    if (!dir)
-        return std::unexpected(dir.error());
-    auto kind = entry_kind(tree, name);
+    auto kind = kind_at(tree, relative);
     if (!kind)
         return std::unexpected(kind.error());
     if (*kind == EntryKind::missing)
         return {};
-    if (*kind == EntryKind::host_link || *kind == EntryKind::other_link) {
-        if (::unlinkat(dir->get(), name.c_str(), 0) != 0)
-            return sys_error("cannot remove", tree.shown(entry));
+    const auto slash = relative.rfind('/');
+    auto parent = open_beneath(tree.root.get(), relative.substr(0, slash), O_PATH | O_DIRECTORY,
+                               tree.shown(relative.substr(0, slash)));
+    if (!parent)
+        return std::unexpected(parent.error());
+    const std::string name = relative.substr(slash + 1);
+    if (*kind == EntryKind::other) {
+        if (::unlinkat(parent->get(), name.c_str(), 0) != 0)
+            return sys_error("cannot remove", tree.shown(relative));
         return {};
     }
     if (*kind == EntryKind::mounted) {
-        auto fd = open_beneath(tree.root.get(), entry, O_PATH | O_DIRECTORY, tree.shown(entry));
+        auto fd = open_beneath(tree.root.get(), relative, O_PATH | O_DIRECTORY, tree.shown(relative));
         if (!fd)
             return std::unexpected(fd.error());
-        if (auto ok = detach(fd->get(), tree.shown(entry)); !ok)
+        if (auto ok = detach(fd->get(), tree.shown(relative)); !ok)
             return ok;
     }
-    if (::unlinkat(dir->get(), name.c_str(), AT_REMOVEDIR) != 0)
-        return sys_error("cannot remove", tree.shown(entry));
+    if (::unlinkat(parent->get(), name.c_str(), AT_REMOVEDIR) != 0)
+        return sys_error("cannot remove", tree.shown(relative));
+    return {};
+}
+
+// Take an environment's entry out of the tree: the link (or a tree mounted there
+// without a gate), then the tree in its gate (unmounted with the shared files on it)
+// and the gate.
+Result<> remove_entry(const Tree& tree, const std::string& name)
+{
+    const std::string entry = entry_of(name);
+    auto link = read_symlink(tree, os_dir, name);
+    if (!link)
+        return std::unexpected(link.error());
+    if (*link) {
+        auto dir = open_beneath(tree.root.get(), os_dir, O_PATH | O_DIRECTORY, tree.shown(os_dir));
+        if (!dir)
+            return std::unexpected(dir.error());
+        if (::unlinkat(dir->get(), name.c_str(), 0) != 0)
+            return sys_error("cannot remove", tree.shown(entry));
+    } else if (auto ok = remove_mount_point(tree, entry); !ok) {
+        return ok;
+    }
+    if (auto ok = remove_mount_point(tree, mount_of(name)); !ok)
+        return ok;
+    auto gate = kind_at(tree, layout::gate_of(name));
+    if (gate && *gate == EntryKind::directory)
+        return remove_mount_point(tree, layout::gate_of(name));
     return {};
 }
 
@@ -127,7 +185,7 @@ Result<> bind_shared_files(const Tree& tree, const config::Environment& environm
 {
     if (config.shared_files.empty())
         return {};
-    const std::string entry = entry_of(environment.name);
+    const std::string entry = mount_of(environment.name);
     auto env_root = open_beneath(tree.root.get(), entry, O_PATH | O_DIRECTORY, tree.shown(entry));
     if (!env_root)
         return std::unexpected(env_root.error());
@@ -245,8 +303,9 @@ Result<> mount_environment(const Tree& tree, const config::Environment& environm
     // propagate back onto the environment's tree on the host.
     attributes.propagation = MS_SLAVE;
 
+    const std::string mount = mount_of(environment.name);
     if (*kind == EntryKind::mounted) {
-        auto fd = open_beneath(tree.root.get(), entry, O_PATH | O_DIRECTORY, tree.shown(entry));
+        auto fd = open_beneath(tree.root.get(), mount, O_PATH | O_DIRECTORY, tree.shown(mount));
         if (!fd)
             return std::unexpected(fd.error());
         auto same = same_file(fd->get(), source->get());
@@ -260,17 +319,43 @@ Result<> mount_environment(const Tree& tree, const config::Environment& environm
             }
             if (!may_replace(environment.name, "changed its path", "the old one", count, report))
                 return {};
-            if (auto ok = detach(fd->get(), tree.shown(entry)); !ok)
+            if (auto ok = detach(fd->get(), tree.shown(mount)); !ok)
                 return ok;
             report.note("unmounted the old tree of environment '" + environment.name + "'");
         }
     }
 
-    auto outcome = ensure_bind(tree, source->get(), environment.path, entry, attributes, false, undo);
+    // The gate first (its access from the allow-list, at every start and reload: an
+    // edited allow-list reaches the kernel at once), then the tree inside it.
+    const std::string gate = layout::gate_of(environment.name);
+    if (auto made = make_directories(tree.create_in(), gate, 0700); !made)
+        return std::unexpected(made.error());
+    {
+        auto gate_fd = open_beneath(tree.root.get(), gate, O_RDONLY | O_DIRECTORY, tree.shown(gate));
+        if (!gate_fd)
+            return std::unexpected(gate_fd.error());
+        if (auto ok = set_gate_access(gate_fd->get(), tree.shown(gate), environment); !ok)
+            return ok;
+    }
+    if (was_missing) {
+        // A later step that fails takes the bind back (the undo log, newest first) and
+        // then this: the link, the mount point and the gate made for it go too, so a
+        // failed start or reload leaves nothing that would stand for an environment
+        // (rmdir: never a directory that holds anything or is still mounted).
+        auto root = std::make_shared<Fd>(::fcntl(tree.root.get(), F_DUPFD_CLOEXEC, 3));
+        undo.add([root, name = environment.name] {
+            (void)::unlinkat(root->get(), entry_of(name).c_str(), 0);
+            (void)::unlinkat(root->get(), mount_of(name).c_str(), AT_REMOVEDIR);
+            (void)::unlinkat(root->get(), layout::gate_of(name).c_str(), AT_REMOVEDIR);
+        });
+    }
+    auto outcome = ensure_bind(tree, source->get(), environment.path, mount, attributes, false, undo);
     if (!outcome)
         return std::unexpected(outcome.error());
+    if (auto ok = ensure_symlink(tree, os_dir, environment.name, layout::gated_entry_target(environment.name)); !ok)
+        return ok;
     if (*outcome == BindOutcome::mounted) {
-        report.note("mounted '" + environment.path + "' on '" + tree.shown(entry) + "'");
+        report.note("mounted '" + environment.path + "' on '" + tree.shown(mount) + "'");
         if (was_missing)
             report.added_environments.push_back(environment.name);
     }
@@ -294,6 +379,40 @@ Result<Fd> open_environment_tree(const config::Environment& environment, const T
     if (real && (*real == tree.real || real->starts_with(tree.real + "/")))
         return error(what.c_str(), environment.path, "is inside the tree '" + tree.path + "'");
     return source;
+}
+
+Result<> remove_stale_shared_files(const Tree& tree, const config::Config& config,
+                                   const std::vector<std::string>& bound_before, BuildReport& report)
+{
+    for (const auto& file : bound_before) {
+        if (std::find(config.shared_files.begin(), config.shared_files.end(), file) != config.shared_files.end())
+            continue;
+        auto source = open_source(file); // the host's file: only a bind of it is ours to take out
+        for (const auto& environment : config.environments) {
+            if (environment.is_host())
+                continue;
+            auto kind = entry_kind(tree, environment.name);
+            if (!kind || *kind != EntryKind::mounted)
+                continue;
+            const std::string inside = mount_of(environment.name) + "/" + file.substr(file.find_first_not_of('/'));
+            auto target = open_beneath(tree.root.get(), inside, O_PATH, tree.shown(inside));
+            if (!target)
+                continue; // not there: nothing bound
+            auto mounted = is_mount_root(target->get(), tree.shown(inside));
+            if (!mounted || !*mounted)
+                continue;
+            auto same = source ? same_file(target->get(), source->get()) : Result<bool>(false);
+            if (!same || !*same) {
+                report.warn("'" + tree.shown(inside) + "' has a mount that is not the shared file '" + file +
+                            "' (any more); left alone");
+                continue;
+            }
+            if (auto ok = detach(target->get(), tree.shown(inside)); !ok)
+                return ok;
+            report.note("unmounted '" + tree.shown(inside) + "' ('" + file + "' left shared_files)");
+        }
+    }
+    return {};
 }
 
 Result<> sync_environments(const Tree& tree, const config::Config& config, bool remove_stale,

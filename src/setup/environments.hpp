@@ -1,6 +1,7 @@
 // The environments' side of the tree (common/layout.hpp): <tree>/.chos/os/<env>, a
-// nosuid,nodev rbind of each environment's tree (shared_files bound on top of the
-// matching files inside it), or a symlink to ../../local for an environment whose
+// symlink through the environment's gate (setup/gate.hpp) to <tree>/.chos/gate/<env>/tree,
+// a nosuid,nodev rbind of the environment's tree (shared_files bound on top of the
+// matching files inside it); or a symlink to ../../local for an environment whose
 // path is "/".
 // Library code: returns Result values, never prints.
 #pragma once
@@ -27,14 +28,15 @@ using ProcessCounter = std::function<Result<std::size_t>(const std::string& envi
 // pinned tree.
 [[nodiscard]] Result<Fd> open_environment_tree(const config::Environment& environment, const Tree& tree);
 
-// What <tree>/.chos/os/<name> is now.
+// What the environment's entry is now: <tree>/.chos/os/<name> and, through its gate,
+// <tree>/.chos/gate/<name>/tree.
 enum class EntryKind {
     missing,
     host_link,  // symlink to ../../local
     other_link, // some other symlink
-    mounted,    // a directory with a mount on it
-    directory,  // a directory with nothing mounted
-    other,      // anything else
+    mounted,    // the tree in its gate has a mount on it
+    directory,  // the gate's tree has nothing mounted (or the link leads nowhere)
+    other,      // anything else (a tree mounted without a gate: replaced by reload)
 };
 [[nodiscard]] Result<EntryKind> entry_kind(const Tree& tree, const std::string& name);
 
@@ -43,6 +45,13 @@ enum class EntryKind {
 // left alone; with remove_stale (reload) it is replaced when no process is
 // registered in it, and entries of environments that left the config are removed
 // -- or kept, while processes are registered there (report.kept_environments).
+// reload: the binds of shared files that were in `bound_before` (the setup state) and
+// left the config are taken out of every mounted environment -- only where the mount
+// there is that very host file.
+[[nodiscard]] Result<> remove_stale_shared_files(const Tree& tree, const config::Config& config,
+                                                 const std::vector<std::string>& bound_before,
+                                                 BuildReport& report);
+
 [[nodiscard]] Result<> sync_environments(const Tree& tree, const config::Config& config, bool remove_stale,
                                          const ProcessCounter& count, UndoLog& undo, BuildReport& report);
 

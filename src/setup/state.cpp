@@ -18,6 +18,7 @@ namespace {
 
 constexpr std::string_view header = "chos-setup-state 1\n";
 constexpr std::string_view bind_prefix = "bind ";
+constexpr std::string_view shared_prefix = "shared ";
 constexpr std::size_t max_state_size = 1024 * 1024;
 const std::string state_file(layout::setup_state);
 
@@ -90,6 +91,8 @@ Result<SetupState> load_state(int tree_root, const std::string& shown_tree)
         rest.remove_prefix(newline + 1);
         if (line.starts_with(bind_prefix))
             state.bind_targets.push_back(unescape(line.substr(bind_prefix.size())));
+        else if (line.starts_with(shared_prefix))
+            state.shared_files.push_back(unescape(line.substr(shared_prefix.size())));
         // Unknown lines come from a newer chos-setup: ignored, not fatal.
     }
     return state;
@@ -101,6 +104,8 @@ Result<> save_state(int tree_root, const std::string& shown_tree, const SetupSta
     std::string text(header);
     for (const auto& target : state.bind_targets)
         text += std::string(bind_prefix) + escape(target) + "\n";
+    for (const auto& file : state.shared_files)
+        text += std::string(shared_prefix) + escape(file) + "\n";
 
     const auto slash = state_file.rfind('/');
     const std::string dir_name = state_file.substr(0, slash);

@@ -73,8 +73,8 @@ std::string environment_state(const Tree& tree, const config::Environment* envir
     auto source = open_environment_tree(*environment, tree);
     if (!source)
         return source.error().str();
-    auto entry = open_beneath(tree.root.get(), std::string(layout::os_dir) + "/" + name, O_PATH | O_DIRECTORY,
-                              tree.shown(std::string(layout::os_dir) + "/" + name));
+    auto entry = open_beneath(tree.root.get(), layout::gated_tree_of(name), O_PATH | O_DIRECTORY,
+                              tree.shown(layout::gated_tree_of(name)));
     if (!entry)
         return entry.error().str();
     auto same = same_file(entry->get(), source->get());

@@ -146,7 +146,7 @@ Result<CreatedTree> create_tree(const std::string& path)
 
 Result<> make_skeleton(const Tree& tree)
 {
-    for (const auto dir : {layout::meta_dir, layout::link_dir, layout::os_dir, layout::launcher_dir}) {
+    for (const auto dir : {layout::meta_dir, layout::link_dir, layout::os_dir, layout::gate_dir, layout::launcher_dir}) {
         auto fd = make_directories(tree.create_in(), std::string(dir), 0755);
         if (!fd)
             return std::unexpected(fd.error());

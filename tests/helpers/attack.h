@@ -22,3 +22,4 @@ int attack_ptrace_race(int argc, char **argv);
 int attack_exchange(int argc, char **argv);
 int attack_signal_window(int argc, char **argv);
 int attack_unusual_caller(int argc, char **argv);
+int attack_forge_output(int argc, char **argv);

@@ -79,6 +79,11 @@ static const struct attack attacks[] = {
      "setresuid succeed without effect), keep-caps (SECBIT_NO_SETUID_FIXUP), keep-caps-no-setuid (the same, "
      "CAP_SETUID out of the bounding set)",
      attack_unusual_caller},
+    {"forge-output", "PREFIX REPLACEMENT [PREFIX REPLACEMENT...] -- PROG [ARGS...]",
+     "run PROG and ptrace every child of it the caller may trace; a write to fd 1 that starts with PREFIX writes "
+     "REPLACEMENT instead (and returns the original length); prints \"forge-output: attached A refused R "
+     "rewritten W\" on stderr and exits with PROG's status",
+     attack_forge_output},
 };
 
 static void usage(FILE *to)

@@ -149,6 +149,37 @@ static int cmd_readlink_exec(int argc, char **argv)
     return 1;
 }
 
+/* A non-leader thread reads the link, then execs PROG: the kernel gives it the leader's
+ * pid and releases the old leader under the thread's number. */
+struct thread_exec {
+    char **argv;
+};
+
+static void *thread_exec_body(void *arg)
+{
+    struct thread_exec *te = arg;
+    char buf[PATH_MAX + 16];
+    link_text(te->argv[0], buf, sizeof buf);
+    printf("thread %d of %d target %s\n", (int)gettid(), (int)getpid(), buf);
+    fflush(stdout);
+    execv(te->argv[1], te->argv + 1);
+    printf("ERR %s\n", errname(errno));
+    fflush(stdout);
+    _exit(1);
+}
+
+static int cmd_thread_exec(int argc, char **argv)
+{
+    if (argc < 2)
+        return 2;
+    struct thread_exec te = {argv};
+    pthread_t t;
+    if (pthread_create(&t, NULL, thread_exec_body, &te) != 0)
+        return 1;
+    pthread_join(t, NULL); /* never returns: the exec replaces us */
+    return 1;
+}
+
 static int cmd_whoami(int argc, char **argv)
 {
     if (argc < 1)
@@ -258,7 +289,7 @@ static int cmd_threads(int argc, char **argv)
     if (argc < 3)
         return 2;
     long n = num(argv[1]), count = num(argv[2]);
-    if (n < 1 || n > 256)
+    if (n < 1 || n > 8192)
         return 2;
     struct thread_arg *args = calloc((size_t)n + 1, sizeof *args);
     pthread_t *ids = calloc((size_t)n, sizeof *ids);
@@ -875,6 +906,7 @@ struct command {
     }
 PLAIN(cmd_readlink)
 PLAIN(cmd_readlink_exec)
+PLAIN(cmd_thread_exec)
 PLAIN(cmd_whoami)
 PLAIN(cmd_access)
 PLAIN(cmd_open)
@@ -898,6 +930,9 @@ static const struct command commands[] = {
     {"readlink-exec", "PATH PROG [ARGS...]",
      "readlink (printed as \"before TARGET\"), then exec PROG in the same process (same pid)",
      cmd_readlink_exec_any},
+    {"thread-exec", "PATH PROG [ARGS...]",
+     "a non-leader thread readlinks (printed as \"thread TID of PID target TARGET\"), then execs PROG",
+     cmd_thread_exec_any},
     {"whoami", "PATH", "\"pid P ppid Q sid S tid T target X\"", cmd_whoami_any},
     {"access", "PATH", "faccessat(F_OK): \"OK\" or \"ERR ENOENT\" (the flush lookup)", cmd_access_any},
     {"open", "PATH [ro|rw]", "open(2): \"OK\" or \"ERR EACCES\"", cmd_open_any},

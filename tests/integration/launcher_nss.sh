@@ -53,6 +53,8 @@ chmod 0644 /var/lib/extrausers/passwd /var/lib/extrausers/group
 mkdir -p "$IT_BASE/home/chosnss" && chown "$nss_uid:$nss_gid" "$IT_BASE/home/chosnss"
 mount --bind "$IT_BASE/home" /home || it_fail "cannot bind the test's /home"
 assert_eq "getent knows the module's user" "chosnss" "$(getent passwd "$nss_uid" | cut -d: -f1)"
+# The group is new to NSS: a reload resolves it for g's gate (chos.yaml(5), users/groups).
+out=$(chos_setup reload 2>&1) || it_fail "reload once the module knows chosnssgrp: $out"
 grep -q chosnss /etc/passwd && it_fail "the module's user must not be in /etc/passwd"
 AS_NSS=(setpriv --reuid=$nss_uid --regid=$nss_gid --groups=$nss_gid)
 out=$("${AS_NSS[@]}" "$BIN/chos-run" -o a -- cat /etc/os-release 2>&1); rc=$?

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Link identity: readlink from non-leader threads, from a new pid namespace (and a
-# user namespace), from processes exiting mid-request, and after exec of a setuid
-# binary: always the caller's own target (or a fail-closed error), never another
-# process's.
+# user namespace), from processes exiting mid-request, after exec of a setuid binary
+# and after exec from a non-leader thread: always the caller's own target (or a
+# fail-closed error), never another process's, and no fd kept for a caller that is gone.
 # checks: K P8
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
@@ -69,4 +69,17 @@ out=$(in_env a "${IT_AS_NOBODY[@]}" "$TOOL" readlink-exec "$LINK" "$suid" "$LINK
 assert_eq "one pid: readlink as nobody (cached), exec of a setuid binary, readlink as euid 0, in a" \
     "$(printf 'before ../os/a\neuid 0 ruid %s target ../os/a' $IT_NOBODY)" "$out"
 rm -f "$suid"
+
+# 5. a non-leader thread reads the link (cached under its thread id, with a thread
+# pidfd), then execs: the kernel gives it the leader's pid and releases the old leader
+# under the thread's number. The thread's entry must go: no fd kept for a thread that
+# no longer exists (issue 12 reported one left over; on Linux 6.18 the thread pidfd is
+# woken and the entry goes, so this guards against its coming back).
+"$TOOL" readlink "$LINK" >/dev/null
+f0=$(daemon_fds "$DAEMON")
+out=$(in_env a "$TOOL" thread-exec "$LINK" "$TOOL" readlink "$LINK")
+assert_match "a thread reads the link, then execs; the new image reads it too" \
+    "^thread [0-9]+ of [0-9]+ target \.\./os/a"$'\n'"\.\./os/a\$" "$out"
+for i in 1 2 3 4; do "$TOOL" readlink "$LINK" >/dev/null; done
+assert_eq "daemon fds after a thread's exec (the thread's entry evicted)" "$f0" "$(daemon_fds "$DAEMON")"
 it_done

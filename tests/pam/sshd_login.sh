@@ -2,8 +2,9 @@
 # Logins land in the user's environment (pam_chos(8)): a real sshd on
 # 127.0.0.1 with pam_chos in its PAM session stack, real /chos from chos-setup,
 # test users with keys. ~/.chos chooses; no ~/.chos gives the default; an invalid
-# one follows fail_to_default both ways; a pty login gets a home, names and a prompt.
-# checks: P9 G I
+# one follows fail_to_default both ways; a pty login gets a home, names and a prompt;
+# a restricted environment lets its user in, and no one else, not even by path.
+# checks: P9 G I S
 source "$(dirname "$0")/../integration/lib.sh"
 it_main "$@"
 source "$(dirname "$IT_SELF")/pam_lib.sh"
@@ -13,7 +14,10 @@ pam_namespace
 pam_add_user chospama
 pam_add_user chospamb
 pam_trees
-pam_chos_config
+# gated: trixie's tree again, for chospama alone (its gate: docs/threat-model.md, class S)
+IT_CFG_EXTRA="  gated:
+    path: $IT_BASE/trees/trixie
+    users: [chospama]" pam_chos_config
 it_start
 pam_service
 pam_sshd_start
@@ -40,6 +44,20 @@ assert_eq "~/.chos changed to bullseye" "$PAM_BULLSEYE_VERSION" "$(pam_ssh $A ca
 pam_user_file $A h
 assert_eq "~/.chos changed to the host environment h" "$HOST_VERSION" "$(pam_ssh $A cat /etc/debian_version 2>&1)"
 assert_eq "host environment: \$CHOS" "h" "$(pam_ssh $A 'echo $CHOS' 2>&1)"
+
+# A restricted environment: its user logs in through its gate; another user is refused
+# by pam_chos (and falls back to the default) and by the kernel (the gate).
+pam_user_file $A gated
+assert_eq "~/.chos gated, its user: the environment's files" "$PAM_TRIXIE_VERSION" \
+    "$(pam_ssh $A cat /etc/debian_version 2>&1)"
+assert_eq "~/.chos gated, its user: \$CHOS" "gated" "$(pam_ssh $A 'echo $CHOS' 2>&1)"
+pam_user_file $B gated
+assert_eq "~/.chos gated, another user: the default instead" "$PAM_BULLSEYE_VERSION" \
+    "$(pam_ssh $B cat /etc/debian_version 2>&1 | tail -n 1)"
+out=$(pam_ssh $B cat /.chos/os/gated/etc/debian_version 2>&1); rc=$?
+assert_ne "another user, through the gate by path: refused ($out)" 0 "$rc"
+assert_match "another user, through the gate by path: the kernel says" "Permission denied" "$out"
+rm -f "/home/$B/.chos"
 
 # No ~/.chos: the default (bullseye), for another user.
 rm -f "/home/$B/.chos"

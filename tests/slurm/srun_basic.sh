@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # srun --chos=NAME: the task runs in NAME -- its files, CHOS=NAME, the
 # registration, the submit directory; srun -n 2: both tasks; the precedence
-# --chos > the submitter's $CHOS > ~/.chos > the default; the host environment.
-# checks: P1 P2
+# --chos > the submitter's $CHOS > ~/.chos > the default; the host environment; a
+# restricted environment for its user.
+# checks: P1 P2 S
 source "$(dirname "$0")/lib_slurm.sh"
 slurm_main "$@"
 
 slurm_user
 slurm_tree "$IT_BASE/trees/bullseye" bullseye 11.11
 slurm_tree "$IT_BASE/trees/trixie" trixie 13.2
-IT_DEFAULT=trixie slurm_config bullseye:"$IT_BASE/trees/bullseye" trixie:"$IT_BASE/trees/trixie" host:-
+# gated: bullseye's tree again, for the test user alone (behind its gate, chos.yaml(5))
+IT_CFG_EXTRA="  gated:
+    path: $IT_BASE/trees/bullseye
+    users: [$SLURM_TEST_USER]" \
+    IT_DEFAULT=trixie slurm_config bullseye:"$IT_BASE/trees/bullseye" trixie:"$IT_BASE/trees/trixie" host:-
 it_start
 slurm_start
 host_version=$(cat /etc/debian_version)
@@ -23,6 +28,11 @@ run() { timeout 60 srun "$@" 2>&1; }
 out=$(run --chos=bullseye cat /etc/debian_version); rc=$?
 assert_eq "srun --chos=bullseye: exit status ($out; $(slurm_logs))" 0 "$rc"
 assert_eq "srun --chos=bullseye cat /etc/debian_version" "11.11" "$out"
+
+# A restricted environment: its user's task runs in it, through its gate.
+out=$(as_user timeout 60 srun --chos=gated cat /etc/debian_version 2>&1); rc=$?
+assert_eq "srun --chos=gated as its user: exit status ($out; $(slurm_logs))" 0 "$rc"
+assert_eq "srun --chos=gated as its user: the environment's files" "11.11" "$out"
 
 # CHOS in the task's environment, the registration, the working directory.
 out=$(run --chos=bullseye sh -c 'echo "$CHOS"')
