@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <climits>
 #include <sched.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -22,8 +23,11 @@ std::optional<std::string> remember_cwd()
     return std::string(buf);
 }
 
-Result<> reroot_to_host()
+Result<bool> reroot_to_host()
 {
+    // The caller's root, to tell afterwards whether it was a chroot of its own.
+    struct stat before {};
+    const bool known = ::stat("/", &before) == 0;
     // A caller inside /chos would otherwise have us read the tree's nsswitch.conf,
     // libnss_*.so and config as root (sudo --chroot CVE-2025-32463). setns() into
     // our own mount namespace resets root and cwd to the namespace's root, without
@@ -35,7 +39,8 @@ Result<> reroot_to_host()
         return sys_error("cannot re-enter the host mount namespace");
     if (::chdir("/") != 0)
         return sys_error("cannot chdir", "/");
-    return {};
+    struct stat after {};
+    return known && ::stat("/", &after) == 0 && (before.st_dev != after.st_dev || before.st_ino != after.st_ino);
 }
 
 } // namespace chos::enter

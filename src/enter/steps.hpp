@@ -36,8 +36,9 @@ void restore_caller_state(const CallerState& caller) noexcept;
 // --- reroot.cpp
 // setns() into our own mount namespace: root and cwd become the namespace's root, so
 // nothing below is read from an environment tree (sudo --chroot CVE-2025-32463). The
-// link backend's host_view() follows once the configuration is read.
-[[nodiscard]] Result<> reroot_to_host();
+// link backend's host_view() follows once the configuration is read. True when the
+// caller's root was not the namespace's (a chroot: an environment's or one of its own).
+[[nodiscard]] Result<bool> reroot_to_host();
 // The cwd as a path (before the re-root); nullopt when getcwd fails or the cwd is
 // outside the caller's root (runc CVE-2024-21626: never "(unreachable)/...").
 [[nodiscard]] std::optional<std::string> remember_cwd();
