@@ -137,7 +137,7 @@ Result<> bind_shared_files(const Tree& tree, const config::Environment& environm
         auto target = open_beneath(env_root->get(), inside, O_PATH, shown);
         if (!target) {
             if (target.error().err == ENOENT)
-                report.note("shared file '" + file + "' does not exist in environment '" + environment.name +
+                report.warn("shared file '" + file + "' does not exist in environment '" + environment.name +
                             "'; not bound");
             else
                 report.warn("shared file '" + file + "' not bound into environment '" + environment.name +

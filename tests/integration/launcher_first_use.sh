@@ -5,7 +5,7 @@
 # environment; `chos --list` marks the environment ~/.chos (or $CHOS) chose; a
 # launcher run inside a chroot of its own (not CHOS's) that finds no configuration
 # says where it looked: the root of the mount namespace, not the chroot.
-# checks: J
+# checks: -
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 
