@@ -9,6 +9,7 @@
 //   <tree>/.chos/fs/link     the per-process link (chos-linkfs, or the module's file system)
 //   <tree>/.chos/os/<env>    the environment's tree (rbind), or -> "../../local" for the host
 //   <tree>/.chos/bin/        the setuid launchers (the only setuid programs inside)
+//   <tree>/.chos/profile.d/  chos.sh, overlaid on each environment's etc/profile.d
 //
 // Every symlink is relative, so it resolves the same from the host (/chos/bin ->
 // /chos/.chos/fs/link/bin) and from inside the chroot (/bin -> /.chos/fs/link/bin).
@@ -24,6 +25,11 @@ inline constexpr std::string_view meta_dir = ".chos";          // everything CHO
 inline constexpr std::string_view link_dir = ".chos/fs";       // the link's file system is mounted here
 inline constexpr std::string_view os_dir = ".chos/os";         // one entry per environment
 inline constexpr std::string_view launcher_dir = ".chos/bin";  // binds of chos and chos-run
+// The shell snippet that puts launcher_dir_inside on PATH, laid over each environment's
+// etc/profile.d (a read-only overlay: the tree on disk is never written).
+inline constexpr std::string_view profile_dir = ".chos/profile.d";
+inline constexpr std::string_view profile_snippet = "chos.sh";
+inline constexpr std::string_view environment_profile_dir = "etc/profile.d";
 inline constexpr std::string_view host_root = "local";         // the host's root
 inline constexpr std::string_view root_alias = "chos";         // symlink to "/"
 inline constexpr std::string_view tree_marker = ".chos/tree-version"; // "this tmpfs is a CHOS tree"
