@@ -169,6 +169,17 @@ TEST_CASE("three independent mistakes give three lines")
                  "t.yaml:6:14: 'path' path 'rel' is not absolute (paths must be absolute and normalized)");
 }
 
+TEST_CASE("YAML syntax errors in words an admin can act on (issue 14, item 9)")
+{
+    CHECK(problems("default: a\nenvironments:\n  a:\n    path: /srv/a\n   description: x\n") ==
+          "t.yaml:5:4: this line is not indented like the keys above it (a key of a map starts in the same "
+          "column as the other keys of that map; a value's keys are indented further) [end of map not found]");
+    CHECK(problems("default: a\nenvironments:\n  a:\n\tpath: /srv/a\n") ==
+          "t.yaml:4:1: a tab in the indentation: YAML indents with spaces only [end of map not found]");
+    CHECK(problems("default: a\nenvironments:\n  a:\n    path: /srv/a\n    users: [a, b\n") ==
+          "t.yaml:6:1: a '[' list is not closed with ']' [end of sequence flow not found]");
+}
+
 TEST_CASE("class J: a YAML alias bomb is refused before anything expands")
 {
     std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n";
