@@ -146,7 +146,7 @@ int list_or_current(Program program, const Options& opts, int argc)
     }
     for (const auto& env : view->environments) {
         std::string notes = env.is_default ? " (default)" : "";
-        if (env.name == view->chosen && view->chosen_from != "the configured default")
+        if (env.name == view->chosen && !env.current && view->chosen_from != "the configured default")
             notes += " (chosen by " + view->chosen_from + ")";
         std::printf("%s %-16s %s%s\n", env.current ? "*" : " ", env.name.c_str(), env.description.c_str(),
                     notes.c_str());

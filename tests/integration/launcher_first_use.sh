@@ -68,9 +68,16 @@ assert_eq "chos --list marks ~/.chos's choice" \
   b                test environment b (chosen by ~/.chos)
 * h                test environment h" "$out"
 out=$(CHOS=a "${AS[@]}" "$BIN/chos" --list 2>&1)
-assert_eq "chos --list with \$CHOS=a" \
-    "* a                test environment a (default) (chosen by \$CHOS)
+assert_eq "chos --list with \$CHOS=a (current: no second mark)" \
+    "* a                test environment a (default)
   b                test environment b
+  h                test environment h" "$out"
+# Inside b (without the $CHOS the launcher set there), ~/.chos choosing a: a is marked.
+echo a > "$home/.chos"
+out=$("${AS[@]}" "$BIN/chos-run" -o b -- env -u CHOS /.chos/bin/chos --list 2>&1)
+assert_eq "chos --list in b, ~/.chos says a" \
+    "  a                test environment a (default) (chosen by ~/.chos)
+* b                test environment b
   h                test environment h" "$out"
 
 # Without a host environment, --current on the host says so.
