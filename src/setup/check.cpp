@@ -24,6 +24,14 @@ config::Diagnostic at(const config::Config& config, int line, std::string messag
     return {config.source, line, line > 0 ? 3 : 0, std::move(message)};
 }
 
+// A problem of the environment's tree: at its 'path:' value.
+config::Diagnostic at_path(const config::Config& config, const config::Environment& env, std::string message)
+{
+    if (env.path_line == 0)
+        return at(config, env.line, std::move(message));
+    return {config.source, env.path_line, env.path_column, std::move(message)};
+}
+
 // "uid 1000" becomes "user 'alice' (uid 1000)" when NSS knows the uid.
 std::string with_owner_name(std::string problem, uid_t uid)
 {
@@ -57,7 +65,7 @@ void check_tree_contents(const config::Config& config, const config::Environment
         if (auto fd = open_in_tree(tree.get(), needed); !fd)
             missing += std::string(missing.empty() ? "" : " and ") + "/" + needed;
     if (!missing.empty())
-        report.errors.push_back(at(config, env.line, head + "path '" + env.path +
+        report.errors.push_back(at_path(config, env, head + "path '" + env.path +
                                                          "' is not a userland: no " + missing +
                                                          " in it (users would get \"cannot run\")"));
     // As the build binds them: beneath the tree, no symlink on the way (environments.cpp).
@@ -87,11 +95,11 @@ CheckReport check_system(const config::Config& config)
         const std::string head = "environment '" + env.name + "': ";
         struct stat st {};
         if (::lstat(env.path.c_str(), &st) != 0) {
-            report.errors.push_back(at(config, env.line, head + "path '" + env.path + "': " + std::strerror(errno)));
+            report.errors.push_back(at_path(config, env, head + "path '" + env.path + "': " + std::strerror(errno)));
             continue;
         }
         if (!S_ISDIR(st.st_mode)) {
-            report.errors.push_back(at(config, env.line, head + "path '" + env.path + "' is not a directory"));
+            report.errors.push_back(at_path(config, env, head + "path '" + env.path + "' is not a directory"));
             continue;
         }
         // A tree somebody else can write is a tree somebody else controls: its
@@ -99,7 +107,7 @@ CheckReport check_system(const config::Config& config)
         // class H: setuid and devices in trees).
         if (auto problem = platform::ownership_problem(st))
             report.errors.push_back(
-                at(config, env.line, head + "tree '" + env.path + "' " + with_owner_name(*problem, st.st_uid)));
+                at_path(config, env, head + "tree '" + env.path + "' " + with_owner_name(*problem, st.st_uid)));
         if (!env.is_host())
             check_tree_contents(config, env, report);
         for (const auto& user : env.users)

@@ -3,7 +3,7 @@
 # and 9): a shared file missing from a tree (trees from tools/mktree have no
 # /etc/hosts) is a warning of check and of start without -v; a path that is no
 # userland (no /bin/sh, no /etc/os-release) is an error of check; a tree owned by a
-# user names the user. Every problem at once, each at its environment's line.
+# user names the user. Every problem at once; a tree's at its 'path:' line.
 # checks: -
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
@@ -16,6 +16,8 @@ chown chosit: "$IT_BASE/trees/mine"
 IT_CFG_SHARED="[/etc/passwd, /etc/group, /etc/hosts]" \
     it_config a:"$IT_BASE/trees/a" empty:"$IT_BASE/trees/empty" mine:"$IT_BASE/trees/mine"
 line_of() { grep -n "^  $1:\$" "$CFG" | cut -d: -f1; }
+# Problems of a tree point at its 'path:' value (the line after the name, column 11).
+path_of() { echo "$(( $(line_of "$1") + 1 )):11"; }
 uid=$(id -u chosit)
 
 out=$("$CHOS_SETUP" check --config "$CFG" 2>&1); rc=$?
@@ -26,8 +28,8 @@ $CFG:$(line_of empty):3: environment 'empty': shared file '/etc/passwd' does not
 $CFG:$(line_of empty):3: environment 'empty': shared file '/etc/group' does not exist in the tree: not bound (warning)
 $CFG:$(line_of empty):3: environment 'empty': shared file '/etc/hosts' does not exist in the tree: not bound (warning)
 $CFG:$(line_of mine):3: environment 'mine': shared file '/etc/hosts' does not exist in the tree: not bound (warning)
-$CFG:$(line_of empty):3: environment 'empty': path '$IT_BASE/trees/empty' is not a userland: no /bin/sh and /etc/os-release in it (users would get \"cannot run\")
-$CFG:$(line_of mine):3: environment 'mine': tree '$IT_BASE/trees/mine' is owned by user 'chosit' (uid $uid), not root" \
+$CFG:$(path_of empty): environment 'empty': path '$IT_BASE/trees/empty' is not a userland: no /bin/sh and /etc/os-release in it (users would get \"cannot run\")
+$CFG:$(path_of mine): environment 'mine': tree '$IT_BASE/trees/mine' is owned by user 'chosit' (uid $uid), not root" \
     "$out"
 
 # The good tree alone: check passes with the warning; start says it without -v.

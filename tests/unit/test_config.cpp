@@ -150,7 +150,7 @@ TEST_CASE("class J: relative paths, '..', wrong types, unknown and duplicate key
     CHECK(problems(std::string(minimal) + "bind: [/bin/x]\n") ==
           "t.yaml:3:8: bind target '/bin/x' lies under '/bin', which CHOS manages (os_dirs, chos, local, .chos)");
     CHECK(problems("environments:\n  a: { path: /chos/x }\n") ==
-          "t.yaml:2:3: environment 'a' path '/chos/x' lies inside the tree '/chos'");
+          "t.yaml:2:14: environment 'a' path '/chos/x' lies inside the tree '/chos'");
     CHECK(problems(std::string(minimal) + "registry: { name: \"a,b\" }\n") ==
           "t.yaml:3:19: 'name' must be 1-32 characters of A-Z a-z 0-9 _ -");
     CHECK(problems("environments:\n  a: { path: /, hidden: maybe }\n") ==
