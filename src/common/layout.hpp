@@ -16,6 +16,7 @@
 //   <tree>/.chos/gate/<env>/tree  the environment's tree (rbind)
 //   <tree>/.chos/bin/        the setuid launchers (the only setuid programs inside), and
 //                            one link "<name>" -> "chos-run" per host command
+//   <tree>/.chos/profile.d/  chos.sh, overlaid on each environment's etc/profile.d
 //
 // Every symlink is relative, so it resolves the same from the host (/chos/bin ->
 // /chos/.chos/fs/link/bin) and from inside the chroot (/bin -> /.chos/fs/link/bin).
@@ -35,6 +36,11 @@ inline constexpr std::string_view gated_tree_name = "tree";    // the tree, insi
 inline constexpr std::string_view launcher_dir = ".chos/bin";  // binds of chos and chos-run
 // What a host command's link in launcher_dir points to (host_commands in chos.yaml(5)).
 inline constexpr std::string_view host_command_target = "chos-run";
+// The shell snippet that puts launcher_dir_inside on PATH, laid over each environment's
+// etc/profile.d (a read-only overlay: the tree on disk is never written).
+inline constexpr std::string_view profile_dir = ".chos/profile.d";
+inline constexpr std::string_view profile_snippet = "chos.sh";
+inline constexpr std::string_view environment_profile_dir = "etc/profile.d";
 inline constexpr std::string_view host_root = "local";         // the host's root
 inline constexpr std::string_view root_alias = "chos";         // symlink to "/"
 inline constexpr std::string_view tree_marker = ".chos/tree-version"; // "this tmpfs is a CHOS tree"

@@ -60,6 +60,8 @@ struct Environment {
     EnvironmentRules rules;  // applied after the global rules
     bool hidden = false;     // left out of `chos --list` (still usable by name)
     int line = 0;            // where it was defined, for messages
+    int path_line = 0;       // where its 'path:' value is (messages about the tree)
+    int path_column = 0;
 
     [[nodiscard]] bool is_host() const { return path == "/"; }
     [[nodiscard]] bool restricted() const { return !users.empty() || !groups.empty(); }
@@ -76,6 +78,8 @@ struct Environment {
         visit("rules", &Environment::rules);
         visit("hidden", &Environment::hidden);
         visit("line", &Environment::line);
+        visit("path_line", &Environment::path_line);
+        visit("path_column", &Environment::path_column);
     }
     friend bool operator==(const Environment&, const Environment&) = default;
 };

@@ -58,7 +58,7 @@ public:
         try {
             root = YAML::Load(std::string(text));
         } catch (const YAML::Exception& e) {
-            error_at(e.mark.line + 1, e.mark.column + 1, e.msg);
+            syntax_error(text, e);
             give_up();
         }
         if (!root.IsDefined() || root.IsNull()) {

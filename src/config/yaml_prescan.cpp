@@ -101,7 +101,7 @@ void prescan_yaml(std::string_view text, YamlReader& r)
             }
         }
     } catch (const YAML::Exception& e) {
-        r.error_at(e.mark.line + 1, e.mark.column + 1, e.msg);
+        r.syntax_error(text, e);
         r.give_up();
     }
     if (!prescan.ok() || r.failed())

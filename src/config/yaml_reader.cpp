@@ -105,4 +105,34 @@ std::optional<std::vector<std::pair<std::string, YAML::Node>>> YamlReader::strin
     return out;
 }
 
+void YamlReader::syntax_error(std::string_view text, const YAML::Exception& e)
+{
+    // A tab in the indentation of any line up to the error: YAML forbids it, and
+    // yaml-cpp only reports what it leads to.
+    int line = 1;
+    for (std::size_t start = 0; start < text.size() && line <= e.mark.line + 1; ++line) {
+        const std::size_t end = std::min(text.find('\n', start), text.size());
+        const std::string_view row = text.substr(start, end - start);
+        const std::size_t indent = row.find_first_not_of(" \t");
+        const std::string_view lead = row.substr(0, indent == std::string_view::npos ? row.size() : indent);
+        if (const auto tab = lead.find('\t'); tab != std::string_view::npos) {
+            error_at(line, static_cast<int>(tab) + 1,
+                     "a tab in the indentation: YAML indents with spaces only [" + e.msg + "]");
+            return;
+        }
+        start = end + 1;
+    }
+    std::string what = e.msg;
+    if (e.msg == "end of map not found")
+        what = "this line is not indented like the keys above it (a key of a map starts in the same column as "
+               "the other keys of that map; a value's keys are indented further) [" + e.msg + "]";
+    else if (e.msg == "end of sequence flow not found")
+        what = "a '[' list is not closed with ']' [" + e.msg + "]";
+    else if (e.msg == "end of map flow not found")
+        what = "a '{' map is not closed with '}' [" + e.msg + "]";
+    else
+        what = "YAML syntax: " + e.msg;
+    error_at(e.mark.line + 1, e.mark.column + 1, std::move(what));
+}
+
 } // namespace chos::config

@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -23,6 +24,10 @@ public:
     // ---- diagnostics
     void error(const YAML::Node& node, std::string message);
     void error_at(int line, int column, std::string message);
+    // yaml-cpp's syntax error, in words an admin can act on: a tab in the indentation
+    // is named at its own line; "end of map not found" becomes the indentation it
+    // means; yaml-cpp's own text follows in brackets.
+    void syntax_error(std::string_view text, const YAML::Exception& e);
     void unknown_key(const YAML::Node& key_node, const std::string& key, const std::string& where);
     [[nodiscard]] bool failed() const noexcept { return !diags_.empty(); }
     [[noreturn]] void give_up() { throw ConfigError(std::move(diags_)); }

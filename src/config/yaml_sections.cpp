@@ -87,6 +87,8 @@ void parse_environments(YamlReader& r, const YAML::Node& v, Config& config)
         r.for_each_key(val, "environment '" + name + "'", [&](const std::string& key, const YAML::Node& kk, const YAML::Node& vv) {
             if (key == "path") {
                 has_path = true;
+                env.path_line = vv.Mark().line + 1;
+                env.path_column = vv.Mark().column + 1;
                 if (auto p = r.path(vv, key, true))
                     env.path = *p;
             } else if (key == "description") {
@@ -328,7 +330,7 @@ void check_tree_layout(YamlReader& r, const Config& config, const std::vector<YA
     };
     for (const auto& env : config.environments) {
         if (!env.is_host() && inside(env.path, config.tree))
-            r.error_at(env.line, 3, "environment '" + env.name + "' path '" + env.path +
+            r.error_at(env.path_line, env.path_column, "environment '" + env.name + "' path '" + env.path +
                                                       "' lies inside the tree '" + config.tree + "'");
     }
     if (inside(config.run_dir, config.tree) || inside(config.registry.mount, config.tree))

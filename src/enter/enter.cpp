@@ -64,16 +64,21 @@ Result<> require_root()
     return {};
 }
 
-// load_config() throws; the privileged path returns values.
-Result<config::Config> read_config(bool* from_snapshot = nullptr)
+// load_config() throws; the privileged path returns values. A caller in a chroot of
+// its own is told where the file was looked for: in the root of the mount namespace
+// (CHOS is set up per mount namespace, never per chroot: docs/architecture.md "Entering").
+Result<config::Config> read_config(bool caller_chrooted, bool* from_snapshot = nullptr)
 {
+    const std::string where = caller_chrooted ? " (read in the host view: the root of this mount namespace, "
+                                                "not the caller's chroot; CHOS is set up per mount namespace)"
+                                              : "";
     try {
         return config::load_config_via_snapshot(CHOS_CONFIG_PATH, {}, from_snapshot);
     } catch (const config::ConfigError& e) {
         std::string first = e.diagnostics().empty() ? e.what() : e.diagnostics().front().str();
-        return error("invalid configuration", "", first);
+        return error("invalid configuration", "", first + where);
     } catch (const std::exception& e) {
-        return error("cannot read the configuration", CHOS_CONFIG_PATH, e.what());
+        return error("cannot read the configuration", CHOS_CONFIG_PATH, e.what() + where);
     }
 }
 
@@ -105,8 +110,8 @@ std::string current_environment(const config::Config& config)
 }
 
 // Step 4 and 5: which environment, and may this user use it.
-Result<const config::Environment*> choose_environment(const EnterRequest& request, const config::Config& config,
-                                                      const Identity& who, EnterReport& report)
+Result<config::Choice> choose_environment(const EnterRequest& request, const config::Config& config,
+                                          const Identity& who, EnterReport& report)
 {
     config::Request choice_request;
     choice_request.option = request.option;
@@ -127,7 +132,7 @@ Result<const config::Environment*> choose_environment(const EnterRequest& reques
     if (!choice)
         return error(choice.error().message(), "", "");
     report.fell_back_from = choice->fell_back_from;
-    return choice->environment;
+    return *choice;
 }
 
 } // namespace
@@ -147,9 +152,9 @@ Result<Entered> enter(const EnterRequest& request, EnterReport& report)
     // Re-root to the host's view before reading anything: a caller inside an
     // environment must never have us read its tree's files as root (CVE-2025-32463).
     caller->cwd = remember_cwd();
-    if (request.host_command)
-        caller->root = remember_root();
-    if (auto rerooted = reroot_to_host(); !rerooted)
+    caller->root = remember_root();
+    auto rerooted = reroot_to_host(caller->root);
+    if (!rerooted)
         return std::unexpected(rerooted.error());
     // Log lines carry the host's time zone: read it now. After the chroot, syslog()
     // would read the environment's /etc/localtime, through the link.
@@ -161,7 +166,7 @@ Result<Entered> enter(const EnterRequest& request, EnterReport& report)
     Result<config::Config> config;
     {
         PhaseTimer t(report, Phase::config);
-        config = read_config(&report.config_from_snapshot);
+        config = read_config(*rerooted, &report.config_from_snapshot);
     }
     if (!config)
         return std::unexpected(config.error());
@@ -191,7 +196,7 @@ Result<Entered> enter(const EnterRequest& request, EnterReport& report)
         auto chosen = choose_environment(request, *config, *who, report);
         if (!chosen)
             return std::unexpected(chosen.error());
-        env = *chosen;
+        env = chosen->environment;
         report.environment = env->name;
 
         // 6. Register.
@@ -260,9 +265,10 @@ Result<Overview> overview(int argc, char** caller_env)
         return std::unexpected(caller.error());
     if (auto root = require_root(); !root)
         return std::unexpected(root.error());
-    if (auto rerooted = reroot_to_host(); !rerooted)
+    auto rerooted = reroot_to_host(remember_root());
+    if (!rerooted)
         return std::unexpected(rerooted.error());
-    auto config = read_config();
+    auto config = read_config(*rerooted);
     if (!config)
         return std::unexpected(config.error());
     const link::Backend& link = link::in_use(*config);
@@ -279,6 +285,22 @@ Result<Overview> overview(int argc, char** caller_env)
         auto var = caller_variable(caller_env, "CHOS");
         if (var && config->find(*var))
             view.current = *var;
+    }
+    // Unregistered and no $CHOS: the caller runs in the host's userland.
+    if (view.current.empty())
+        for (const auto& env : config->environments)
+            if (env.is_host()) {
+                view.current = env.name;
+                view.on_host = true;
+                break;
+            }
+    // What a launch without -o would enter, and why ($CHOS, ~/.chos or the default).
+    EnterRequest plain;
+    plain.caller_env = caller_env;
+    EnterReport ignored;
+    if (auto chosen = choose_environment(plain, *config, *who, ignored); chosen && chosen->environment) {
+        view.chosen = chosen->environment->name;
+        view.chosen_from = std::string(config::to_string(chosen->source));
     }
     const config::GroupResolver groups = group_resolver(who->access);
     for (const auto& env : config->environments) {

@@ -93,7 +93,10 @@ struct ListedEnvironment {
 };
 struct Overview {
     std::vector<ListedEnvironment> environments; // those the user may use, in file order
-    std::string current;                          // "" when unregistered (host)
+    std::string current;                          // "" when unregistered and no host environment
+    bool on_host = false;                         // current is the host environment: unregistered
+    std::string chosen;                           // what a launch without -o enters ("" when refused)
+    std::string chosen_from;                      // why: "$CHOS", "~/.chos", "the configured default"
     std::string backend;                          // "fuse" / "kmod"
 };
 // Re-root, read the config and the caller's registration, then drop privileges for

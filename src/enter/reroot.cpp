@@ -31,7 +31,7 @@ std::optional<FileId> remember_root()
     return FileId{st.st_dev, st.st_ino};
 }
 
-Result<> reroot_to_host()
+Result<bool> reroot_to_host(const std::optional<FileId>& caller_root)
 {
     // A caller inside /chos would otherwise have us read the tree's nsswitch.conf,
     // libnss_*.so and config as root (sudo --chroot CVE-2025-32463). setns() into
@@ -44,7 +44,8 @@ Result<> reroot_to_host()
         return sys_error("cannot re-enter the host mount namespace");
     if (::chdir("/") != 0)
         return sys_error("cannot chdir", "/");
-    return {};
+    const auto after = remember_root();
+    return caller_root && after && *caller_root != *after;
 }
 
 } // namespace chos::enter

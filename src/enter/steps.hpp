@@ -30,7 +30,7 @@ struct CallerState {
     sigset_t blocked{};                // the caller's signal mask
     std::vector<int> ignored_signals;  // SIG_IGN in the caller (nohup must keep working)
     std::optional<std::string> cwd;    // getcwd() before the re-root; nullopt if unreachable
-    std::optional<FileId> root;        // the caller's root directory (host commands only)
+    std::optional<FileId> root;        // the caller's root directory (remember_root)
 };
 
 // --- sanitize.cpp (step 1)
@@ -43,12 +43,14 @@ void restore_caller_state(const CallerState& caller) noexcept;
 // --- reroot.cpp
 // setns() into our own mount namespace: root and cwd become the namespace's root, so
 // nothing below is read from an environment tree (sudo --chroot CVE-2025-32463). The
-// link backend's host_view() follows once the configuration is read.
-[[nodiscard]] Result<> reroot_to_host();
+// link backend's host_view() follows once the configuration is read. True when the
+// caller's root was not the namespace's (a chroot: an environment's or one of its own).
+[[nodiscard]] Result<bool> reroot_to_host(const std::optional<FileId>& caller_root);
 // The cwd as a path (before the re-root); nullopt when getcwd fails or the cwd is
 // outside the caller's root (runc CVE-2024-21626: never "(unreachable)/...").
 [[nodiscard]] std::optional<std::string> remember_cwd();
-// The caller's root directory (before the re-root): is the caller inside the tree?
+// The caller's root directory (before the re-root): was it a chroot (reroot_to_host),
+// is it the tree (host commands)?
 [[nodiscard]] std::optional<FileId> remember_root();
 
 // --- identity.cpp (step 3)

@@ -129,21 +129,30 @@ void print_timings(const enter::EnterReport& report)
 int list_or_current(Program program, const Options& opts, int argc)
 {
     auto view = enter::overview(argc, environ);
-    if (!view)
-        return fail(view.error().str());
     if (opts.version) {
-        std::printf("%s %s (backend: %s)\n", program_name(program), CHOS_VERSION, view->backend.c_str());
+        // The version never needs the configuration; only the backend does.
+        std::printf("%s %s (backend: %s)\n", program_name(program), CHOS_VERSION,
+                    view ? view->backend.c_str() : "unknown");
+        if (!view)
+            std::fprintf(stderr, "%s: the backend is unknown: %s\n", program_name(program), view.error().str().c_str());
         return 0;
     }
+    if (!view)
+        return fail(view.error().str());
     if (opts.current) {
         if (view->current.empty())
-            return fail("not in an environment");
+            return fail(std::string("not in an environment (and no environment of ") + CHOS_CONFIG_PATH +
+                        " is the host's)");
         std::printf("%s\n", view->current.c_str());
         return 0;
     }
-    for (const auto& env : view->environments)
+    for (const auto& env : view->environments) {
+        std::string notes = env.is_default ? " (default)" : "";
+        if (env.name == view->chosen && !env.current && view->chosen_from != "the configured default")
+            notes += " (chosen by " + view->chosen_from + ")";
         std::printf("%s %-16s %s%s\n", env.current ? "*" : " ", env.name.c_str(), env.description.c_str(),
-                    env.is_default ? " (default)" : "");
+                    notes.c_str());
+    }
     return 0;
 }
 

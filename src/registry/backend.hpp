@@ -40,6 +40,8 @@ public:
     // no longer names when nothing uses it. Returns the removed-but-busy environments.
     [[nodiscard]] virtual Result<std::vector<std::string>> populate(const config::Config& config, int root) const = 0;
     [[nodiscard]] virtual Result<std::size_t> count(const std::string& environment) const = 0;
+    // Could a process be registered in `environment` now (what place() needs is there)?
+    [[nodiscard]] virtual Result<> ready(const std::string& environment) const = 0;
     // Remove everything this backend made and unmount it from the registry's mount
     // point when `top` (what is mounted there now) is its. err EBUSY: only because
     // processes are still registered.

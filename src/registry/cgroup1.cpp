@@ -34,27 +34,18 @@ public:
 
     Result<> place(pid_t pid, const std::string& environment) const override
     {
-        auto root = platform::open_directory(mount_);
-        if (!root)
-            return std::unexpected(root.error());
-        if (auto ok = check_fs(root->get(), CGROUP_SUPER_MAGIC, mount_, "cgroup v1"); !ok)
-            return error("the registry is not mounted", mount_, "run 'chos-setup start'");
-        const std::string shown = mount_ + "/" + environment;
-        auto dir = open_below(root->get(), environment, O_PATH | O_DIRECTORY, shown);
-        if (!dir) {
-            if (dir.error().err == ENOENT)
-                return error("environment is not set up in the registry", environment,
-                             "no cgroup '" + shown + "' (run 'chos-setup reload')");
-            return std::unexpected(dir.error());
-        }
-        if (auto ok = check_root_only(dir->get(), shown, true); !ok)
-            return ok;
-        auto procs = open_below(dir->get(), "cgroup.procs", O_WRONLY, shown + "/cgroup.procs");
+        auto procs = open_procs(environment, O_WRONLY);
         if (!procs)
             return std::unexpected(procs.error());
-        if (auto ok = check_root_only(procs->get(), shown + "/cgroup.procs", false); !ok)
-            return ok;
-        return write_pid(procs->get(), pid, shown + "/cgroup.procs");
+        return write_pid(procs->get(), pid, mount_ + "/" + environment + "/cgroup.procs");
+    }
+
+    Result<> ready(const std::string& environment) const override
+    {
+        auto procs = open_procs(environment, O_PATH);
+        if (!procs)
+            return std::unexpected(procs.error());
+        return {};
     }
 
     Result<Membership> membership(pid_t pid) const override
@@ -176,6 +167,33 @@ private:
     }
 
     Result<> release_hierarchy() const;
+
+    // <mount>/<env>/cgroup.procs, checked: the hierarchy mounted, the environment's
+    // cgroup there (another instance's stop of the same hierarchy removes it), root's alone.
+    Result<Fd> open_procs(const std::string& environment, int flags) const
+    {
+        auto root = platform::open_directory(mount_);
+        if (!root)
+            return std::unexpected(root.error());
+        if (auto ok = check_fs(root->get(), CGROUP_SUPER_MAGIC, mount_, "cgroup v1"); !ok)
+            return error("the registry is not mounted", mount_, "run 'chos-setup start'");
+        const std::string shown = mount_ + "/" + environment;
+        auto dir = open_below(root->get(), environment, O_PATH | O_DIRECTORY, shown);
+        if (!dir) {
+            if (dir.error().err == ENOENT)
+                return error("environment is not set up in the registry", environment,
+                             "no cgroup '" + shown + "' (run 'chos-setup reload')");
+            return std::unexpected(dir.error());
+        }
+        if (auto ok = check_root_only(dir->get(), shown, true); !ok)
+            return std::unexpected(ok.error());
+        auto procs = open_below(dir->get(), "cgroup.procs", flags, shown + "/cgroup.procs");
+        if (!procs)
+            return std::unexpected(procs.error());
+        if (auto ok = check_root_only(procs->get(), shown + "/cgroup.procs", false); !ok)
+            return std::unexpected(ok.error());
+        return procs;
+    }
 
     std::string name_;
     std::string mount_;

@@ -176,6 +176,15 @@ public:
         return std::vector<std::string>{};
     }
 
+    // Leaves are made at each launch: ready when the cgroup2 root is there.
+    Result<> ready(const std::string&) const override
+    {
+        auto root = open_root();
+        if (!root)
+            return std::unexpected(root.error());
+        return {};
+    }
+
     Result<std::size_t> count(const std::string& environment) const override
     {
         // The environment's leaves are spread over the tree (one per cgroup a launch

@@ -5,8 +5,10 @@
 #include "common/pinned_open.hpp"
 #include "config/names.hpp"
 #include "registry/backend.hpp"
+#include "registry/cgroup_fs.hpp"
 
 #include <cerrno>
+#include <unistd.h>
 
 namespace chos::registry {
 
@@ -58,6 +60,23 @@ Result<std::size_t> Registry::count(const std::string& environment) const
         return error("cannot count", config::quote_for_message(environment),
                      "not a valid environment name (see chos.yaml(5))");
     return backend_->count(environment);
+}
+
+bool Registry::hierarchy_exists() const
+{
+    if (type() != config::RegistryType::cgroup1)
+        return false;
+    ProcCgroup proc;
+    auto text = proc.read(::getpid());
+    return text && cgroup1_path(*text, name_).has_value();
+}
+
+Result<> Registry::ready(const std::string& environment) const
+{
+    if (!config::is_valid_environment_name(environment))
+        return error("not ready", config::quote_for_message(environment),
+                     "not a valid environment name (see chos.yaml(5))");
+    return backend_->ready(environment);
 }
 
 Result<std::size_t> Registry::collect_empty_leaves() const

@@ -66,6 +66,15 @@ public:
     // resolved to, for open_recorded(); forget() removes it (chos-setup stop).
     [[nodiscard]] Result<> record(int run_dir_fd, const std::string& run_dir) const;
     [[nodiscard]] static Result<> forget(int run_dir_fd, const std::string& run_dir);
+    // cgroup1: does the kernel already hold a hierarchy of this name (every process
+    // has a line for each existing v1 hierarchy, in any mount namespace)? Named
+    // hierarchies are kernel-global: one already there before this instance mounts
+    // its own is another instance's, or one left behind. cgroup2: false.
+    [[nodiscard]] bool hierarchy_exists() const;
+    // Could a process be registered in env now (chos-setup status): cgroup1, its
+    // cgroup exists in the mounted hierarchy and is root's alone; cgroup2, the
+    // cgroup2 root the leaves are made under is there.
+    [[nodiscard]] Result<> ready(const std::string& environment) const;
     // Number of processes registered in env (cgroup.procs lines).
     [[nodiscard]] Result<std::size_t> count(const std::string& environment) const;
     // Remove every environment cgroup and unmount the hierarchy (chos-setup stop).

@@ -117,6 +117,11 @@ Result<> bring_up(const Context& context, Mode mode, Outcome& out)
     auto registry_was_mounted = mounted_at(config.registry.mount);
     if (!registry_was_mounted)
         return std::unexpected(registry_was_mounted.error());
+    if (!*registry_was_mounted && registry->hierarchy_exists())
+        out.warn("the registry hierarchy 'name=" + config.registry.name + "' exists already, not mounted at " +
+                 config.registry.mount + ": another CHOS instance (or one left behind) uses the same " +
+                 "registry.name, and its 'stop' would remove this instance's environments; give each " +
+                 "instance its own registry.name (chos.yaml(5))");
     if (!*registry_was_mounted) {
         undo.add([&config] {
             if (auto reopened = registry::Registry::open(config))

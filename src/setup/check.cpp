@@ -1,5 +1,6 @@
 #include "setup/check.hpp"
 
+#include "common/pinned_open.hpp"
 #include "common/root_only.hpp"
 #include "common/trusted_path.hpp"
 #include "config/legacy.hpp"
@@ -58,6 +59,68 @@ std::vector<std::string> writable_os_dirs(const config::Config& config, const co
     return found;
 }
 
+// A problem of the environment's tree: at its 'path:' value.
+config::Diagnostic at_path(const config::Config& config, const config::Environment& env, std::string message)
+{
+    if (env.path_line == 0)
+        return at(config, env.line, std::move(message));
+    return {config.source, env.path_line, env.path_column, std::move(message)};
+}
+
+// "uid 1000" becomes "user 'alice' (uid 1000)" when NSS knows the uid.
+std::string with_owner_name(std::string problem, uid_t uid)
+{
+    const std::string uid_text = "uid " + std::to_string(uid);
+    const auto at_uid = problem.find(uid_text);
+    if (const passwd* pw = ::getpwuid(uid); pw && at_uid != std::string::npos)
+        problem.replace(at_uid, uid_text.size(), "user '" + std::string(pw->pw_name) + "' (" + uid_text + ")");
+    return problem;
+}
+
+// `inside` (relative) as the environment's processes see it: resolved in the tree,
+// its symlinks followed inside it (RESOLVE_IN_ROOT). An fd, or errno.
+Result<Fd> open_in_tree(int tree, const std::string& inside)
+{
+    const int fd = platform::openat2_fd(tree, inside.c_str(), O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+    if (fd < 0)
+        return sys_error("cannot open", inside);
+    return Fd(fd);
+}
+
+// A tree users can run in: a shell and an os-release (what chos and the logins need
+// first); the shared files exist there as regular files, or they are not bound.
+void check_tree_contents(const config::Config& config, const config::Environment& env, CheckReport& report)
+{
+    const std::string head = "environment '" + env.name + "': ";
+    Fd tree(::open(env.path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!tree)
+        return;
+    std::string missing;
+    for (const char* needed : {"bin/sh", "etc/os-release"})
+        if (auto fd = open_in_tree(tree.get(), needed); !fd)
+            missing += std::string(missing.empty() ? "" : " and ") + "/" + needed;
+    if (!missing.empty())
+        report.errors.push_back(at_path(config, env, head + "path '" + env.path +
+                                                         "' is not a userland: no " + missing +
+                                                         " in it (users would get \"cannot run\")"));
+    // As the build binds them: beneath the tree, no symlink on the way (environments.cpp).
+    for (const auto& file : config.shared_files) {
+        const std::string inside = file.substr(file.find_first_not_of('/'));
+        const std::string shared = head + "shared file '" + file + "' ";
+        const int fd = platform::openat2_fd(tree.get(), inside.c_str(), O_PATH, platform::resolve_beneath);
+        struct stat st {};
+        if (fd < 0)
+            report.warnings.push_back(at(config, env.line, shared + (errno == ENOENT ? "does not exist in the tree"
+                                                                     : errno == ELOOP ? "is reached through a symbolic link in the tree"
+                                                                                      : std::string(std::strerror(errno))) +
+                                                               ": not bound"));
+        else if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+            report.warnings.push_back(at(config, env.line, shared + "is not a regular file in the tree: not bound"));
+        if (fd >= 0)
+            ::close(fd);
+    }
+}
+
 } // namespace
 
 CheckReport check_system(const config::Config& config)
@@ -73,21 +136,24 @@ CheckReport check_system(const config::Config& config)
         }
         struct stat st {};
         if (::stat(env.path.c_str(), &st) != 0) {
-            report.errors.push_back(at(config, env.line, head + "path '" + env.path + "': " + std::strerror(errno)));
+            report.errors.push_back(at_path(config, env, head + "path '" + env.path + "': " + std::strerror(errno)));
             continue;
         }
         if (!S_ISDIR(st.st_mode)) {
-            report.errors.push_back(at(config, env.line, head + "path '" + env.path + "' is not a directory"));
+            report.errors.push_back(at_path(config, env, head + "path '" + env.path + "' is not a directory"));
             continue;
         }
         // A tree somebody else can write is a tree somebody else controls: its
         // libraries run in every process of the environment (docs/threat-model.md,
         // class H: setuid and devices in trees).
         if (auto problem = platform::ownership_problem(st))
-            report.errors.push_back(at(config, env.line, head + "tree '" + env.path + "' " + *problem));
-        if (!env.is_host())
+            report.errors.push_back(
+                at_path(config, env, head + "tree '" + env.path + "' " + with_owner_name(*problem, st.st_uid)));
+        if (!env.is_host()) {
             for (auto& warning : writable_os_dirs(config, env))
                 report.warnings.push_back(at(config, env.line, head + warning));
+            check_tree_contents(config, env, report);
+        }
         if (env.restricted() && !env.is_host() && reachable_by_others(env.path))
             report.warnings.push_back(at(
                 config, env.line,

@@ -143,8 +143,20 @@ Outcome status(const Context& context)
     for (const auto& name : launcher_names()) {
         const std::string installed = installed_launcher(context.options.launcher_dir, name);
         bool ok = false;
-        std::string state = mount_state(tree, std::string(layout::launcher_dir) + "/" + name, ok);
-        if (!ok) {
+        const std::string bound = std::string(layout::launcher_dir) + "/" + name;
+        std::string state = mount_state(tree, bound, ok);
+        if (ok) {
+            // An upgrade replaces the installed file; the tree keeps the old one until
+            // reload binds the new one (the package's postinst reloads).
+            auto in_tree = open_beneath(tree.root.get(), bound, O_PATH, tree.shown(bound));
+            auto source = open_source(installed);
+            auto same = in_tree && source ? same_file(in_tree->get(), source->get()) : Result<bool>(false);
+            if (!same || !*same) {
+                state = source ? "mounted, but not the installed file (upgraded? run 'chos-setup reload')"
+                               : "mounted, but no longer installed (run 'chos-setup reload')";
+                healthy = false;
+            }
+        } else {
             auto source = open_source(installed);
             if (!source)
                 state = "not installed (not bound)";
@@ -183,6 +195,7 @@ Outcome status(const Context& context)
     auto names = tree_environment_names(config, tree);
     if (!names)
         return std::move(out.fail(names.error(), exit_degraded));
+    std::vector<std::string> problems;
     std::ostringstream table;
     table << std::left << std::setw(20) << "ENVIRONMENT" << std::setw(6) << "KIND" << std::right << std::setw(10)
           << "PROCESSES" << "  " << std::left << std::setw(24) << "STATE" << "PATH\n";
@@ -198,6 +211,14 @@ Outcome status(const Context& context)
         }
         bool ok = false;
         std::string state = environment_state(tree, environment, name, ok);
+        // Can a process be registered there now? (Another instance sharing the registry
+        // hierarchy may have removed this one's cgroups.)
+        if (environment != nullptr && registry)
+            if (auto ready = registry->ready(name); !ready) {
+                state = "not in the registry (run 'chos-setup reload')";
+                problems.push_back("environment '" + name + "': " + ready.error().str());
+                ok = false;
+            }
         if (environment == nullptr)
             state = "removed, " + processes + (n == 1 ? " process" : " processes");
         healthy = healthy && ok;
@@ -208,6 +229,8 @@ Outcome status(const Context& context)
     }
     table << "state:    " << (healthy ? "healthy" : "degraded") << "\n";
     out.text.push_back(table.str());
+    for (const auto& problem : problems)
+        out.warn(problem);
     out.status = healthy ? exit_healthy : exit_degraded;
     return out;
 }

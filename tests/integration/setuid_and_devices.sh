@@ -79,7 +79,7 @@ IT_CFG_FILE=$IT_BASE/check.yaml it_config a:"$IT_BASE/trees/a" owned:"$IT_BASE/t
     open:"$IT_BASE/trees/open" grp:"$IT_BASE/trees/grp"
 out=$("$CHOS_SETUP" --config "$IT_BASE/check.yaml" check 2>&1); rc=$?
 assert_eq "chos-setup check with bad trees: exit status ($out)" 1 "$rc"
-assert_match "check names the tree owned by nobody" "owned.*owned by uid $IT_NOBODY" "$out"
+assert_match "check names the tree owned by nobody" "owned.*owned by user 'nobody' \\(uid $IT_NOBODY\\)" "$out"
 assert_match "check names the world-writable tree" "open.*writable by group or others" "$out"
 assert_match "check names the group-writable tree" "grp.*writable by group or others" "$out"
 assert_no_match "check says nothing about the good tree a" "environment 'a'" "$out"

@@ -45,6 +45,20 @@ pam_require() {
 # a listener of ours), /run (sshd's privilege separation directory), /home and /etc
 # (lib.sh's it_private_home and it_private_etc: the test's users, PAM service files
 # and configuration exist only there).
+# pam_launchers: the setuid chos and chos-run of the build in $BIN (the test's tmpfs),
+# bound into the tree by chos-setup (--launchers).
+pam_launchers() {
+    : "${CHOS_LAUNCHER_DIR:=$CHOS_BUILD_DIR/src/launcher}"
+    BIN=$IT_BASE/bin
+    mkdir -p "$BIN"
+    local p
+    for p in chos chos-run; do
+        [ -x "$CHOS_LAUNCHER_DIR/$p" ] || it_fail "not built: $CHOS_LAUNCHER_DIR/$p"
+        install -m 4755 -o 0 -g 0 "$CHOS_LAUNCHER_DIR/$p" "$BIN/$p" || it_fail "cannot install $p setuid"
+    done
+    IT_SETUP_FLAGS+=(--launchers "$BIN")
+}
+
 pam_namespace() {
     pam_require
     mkdir -p "$PAM_DIR"/{keys,lib} || it_fail "mkdir $PAM_DIR"

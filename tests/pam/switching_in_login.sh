@@ -6,18 +6,11 @@ source "$(dirname "$0")/../integration/lib.sh"
 it_main "$@"
 source "$(dirname "$IT_SELF")/pam_lib.sh"
 
-: "${CHOS_LAUNCHER_DIR:=$CHOS_BUILD_DIR/src/launcher}"
-BIN=$IT_BASE/bin
-mkdir -p "$BIN"
-for p in chos chos-run; do
-    [ -x "$CHOS_LAUNCHER_DIR/$p" ] || it_fail "not built: $CHOS_LAUNCHER_DIR/$p"
-    install -m 4755 -o 0 -g 0 "$CHOS_LAUNCHER_DIR/$p" "$BIN/$p" || it_fail "cannot install $p setuid"
-done
+pam_launchers
 pam_namespace
 pam_add_user chospama
 pam_trees
 pam_chos_config
-IT_SETUP_FLAGS+=(--launchers "$BIN")
 it_start
 pam_service
 pam_sshd_start

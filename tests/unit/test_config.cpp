@@ -154,7 +154,7 @@ TEST_CASE("class J: relative paths, '..', wrong types, unknown and duplicate key
     CHECK(problems(std::string(minimal) + "bind: [/bin/x]\n") ==
           "t.yaml:3:8: bind target '/bin/x' lies under '/bin', which CHOS manages (os_dirs, chos, local, .chos)");
     CHECK(problems("environments:\n  a: { path: /chos/x }\n") ==
-          "t.yaml:2:3: environment 'a' path '/chos/x' lies inside the tree '/chos'");
+          "t.yaml:2:14: environment 'a' path '/chos/x' lies inside the tree '/chos'");
     CHECK(problems(std::string(minimal) + "registry: { name: \"a,b\" }\n") ==
           "t.yaml:3:19: 'name' must be 1-32 characters of A-Z a-z 0-9 _ -");
     CHECK(problems("environments:\n  a: { path: /, hidden: maybe }\n") ==
@@ -181,6 +181,17 @@ TEST_CASE("three independent mistakes give three lines")
                  "t.yaml:5:3: environment name 'bad/name' contains '/' (names are 1-64 of A-Z a-z 0-9 . _ -, starting "
                  "with a letter or digit; see chos.yaml(5))\n"
                  "t.yaml:6:14: 'path' path 'rel' is not absolute (paths must be absolute and normalized)");
+}
+
+TEST_CASE("YAML syntax errors in words an admin can act on (issue 14, item 9)")
+{
+    CHECK(problems("default: a\nenvironments:\n  a:\n    path: /srv/a\n   description: x\n") ==
+          "t.yaml:5:4: this line is not indented like the keys above it (a key of a map starts in the same "
+          "column as the other keys of that map; a value's keys are indented further) [end of map not found]");
+    CHECK(problems("default: a\nenvironments:\n  a:\n\tpath: /srv/a\n") ==
+          "t.yaml:4:1: a tab in the indentation: YAML indents with spaces only [end of map not found]");
+    CHECK(problems("default: a\nenvironments:\n  a:\n    path: /srv/a\n    users: [a, b\n") ==
+          "t.yaml:6:1: a '[' list is not closed with ']' [end of sequence flow not found]");
 }
 
 TEST_CASE("class J: a YAML alias bomb is refused before anything expands")
