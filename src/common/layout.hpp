@@ -48,6 +48,7 @@ inline constexpr std::string_view launcher_dir_inside = "/.chos/bin";
 
 // Files chos-setup keeps in run_dir for the launchers and the daemon.
 inline constexpr std::string_view pid_file_name = "linkfs.pid";
+inline constexpr std::string_view guard_pid_file_name = "guard.pid"; // chos-guard's
 inline constexpr std::string_view registry_record_name = "registry";
 
 // "<tree>/<relative>" ("" gives the tree itself).
