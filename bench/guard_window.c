@@ -50,9 +50,15 @@ static void mount_once(const char *staging, const char *dir)
 
 static void unmount_once(const char *dir, const char *copy, dev_t below)
 {
-    if (umount2(dir, 0) != 0) {
-        perror("umount");
-        exit(1);
+    /* EBUSY while the guard still holds the copy it just changed (an O_PATH fd, for
+     * microseconds): try again, as an automounter's expiry would */
+    int tries = 0;
+    while (umount2(dir, 0) != 0) {
+        if (errno != EBUSY || ++tries > 10000) {
+            perror("umount");
+            exit(1);
+        }
+        usleep(100);
     }
     /* the copy goes with it (propagation); then let the guard's pass for the unmount
      * event finish, so samples do not overlap */

@@ -22,9 +22,11 @@
 #include <csignal>
 #include <cstdarg>
 #include <cstdio>
+#include <cstring>
 #include <fcntl.h>
 #include <iostream>
 #include <poll.h>
+#include <sched.h>
 #include <set>
 #include <string>
 #include <sys/signalfd.h>
@@ -197,7 +199,17 @@ int main(int argc, char** argv)
     say(LOG_NOTICE, "watching %zu mount namespace%s beneath %s (pid %d)", guard->size(),
         guard->size() == 1 ? "" : "s", config.tree.c_str(), static_cast<int>(::getpid()));
 
-    // 7. Until a signal: a pass per namespace that reports a change; passes that left
+    // 7. The window between a host's mount and our pass is a race an exec can win
+    //    (docs/threat-model.md, class Q): on a busy machine the wake-up waits for a CPU,
+    //    so the guard runs SCHED_FIFO at the lowest real-time priority -- its work per
+    //    event is one mountinfo read and a few system calls, and the kernel's real-time
+    //    throttling bounds it even under a storm of mounts (benchmarks.md W10).
+    sched_param rt{};
+    rt.sched_priority = 1;
+    if (::sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &rt) != 0)
+        say(LOG_NOTICE, "cannot run SCHED_FIFO (%s): the window is longer on a busy machine", std::strerror(errno));
+
+    // 8. Until a signal: a pass per namespace that reports a change; passes that left
     //    something unfixed are retried every retry_ms.
     constexpr int retry_ms = 100;
     std::vector<pollfd> fds(guard->size() + 1);
@@ -233,7 +245,7 @@ int main(int argc, char** argv)
         }
     }
 
-    // 8. Clean up.
+    // 9. Clean up.
     pid_file->remove();
     say(LOG_NOTICE, "stopped");
     return status;
