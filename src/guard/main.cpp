@@ -236,7 +236,7 @@ int main(int argc, char** argv)
                 continue;
             auto done = guard->pass(i);
             if (!done) {
-                say(LOG_WARNING, "%s (retrying)", done.error().str().c_str());
+                log.report(guard::Pass{{}, {done.error()}});
                 pending[i] = true;
                 continue;
             }
