@@ -98,7 +98,7 @@ int main(int argc, char** argv)
         ("help,h", "show this help")
         ("version", "show the version")
         ("config,c", po::value(&config_path), "configuration file (default " CHOS_CONFIG_PATH ")")
-        ("namespace", po::value(&namespaces), "also watch mount namespace NSFILE beneath ROOT (NSFILE:ROOT; repeatable)")
+        ("namespace", po::value(&namespaces), "also watch the mount namespace NSFILE beneath ROOT (NSFILE:ROOT)")
         ("foreground,f", po::bool_switch(&foreground), "do not detach");
     po::variables_map vm;
     try {

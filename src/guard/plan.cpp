@@ -13,7 +13,8 @@ constexpr std::uint64_t guarded_attributes = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODE
 
 std::uint64_t attributes_of(const platform::MountEntry& m)
 {
-    return (m.has_mount_option("nosuid") ? MOUNT_ATTR_NOSUID : 0) | (m.has_mount_option("nodev") ? MOUNT_ATTR_NODEV : 0);
+    return (m.has_mount_option("nosuid") ? MOUNT_ATTR_NOSUID : 0) |
+           (m.has_mount_option("nodev") ? MOUNT_ATTR_NODEV : 0);
 }
 
 } // namespace

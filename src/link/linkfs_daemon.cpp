@@ -150,7 +150,8 @@ Result<> terminate(pid_t pid)
 Result<pid_t> launch(const SetupPlace& place)
 {
     const std::string mount_point = mount_point_path(place);
-    auto spawned = platform::spawn_daemon(place.linkfs, platform::linkfs_comm, {"--config", place.config_source, mount_point});
+    auto spawned =
+        platform::spawn_daemon(place.linkfs, platform::linkfs_comm, {"--config", place.config_source, mount_point});
     if (!spawned)
         return std::unexpected(spawned.error());
     const pid_t child = *spawned;

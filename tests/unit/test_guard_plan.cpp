@@ -65,7 +65,8 @@ TEST_CASE("a mount on a late mount inherits what its parent must have, parents f
 {
     // 41 lacks both and sits on 40, which lacks both too: 40 is fixed first, 41 needs
     // both although its parent's line (not yet fixed) shows neither.
-    const std::string text = tree_mounts() + line(41, 40, "/chos/local/a/b", "rw") + line(40, 21, "/chos/local/a", "rw");
+    const std::string text =
+        tree_mounts() + line(41, 40, "/chos/local/a/b", "rw") + line(40, 21, "/chos/local/a", "rw");
     const auto fixes = guard::plan_fixes(platform::parse_mountinfo(text), 20);
     REQUIRE(fixes.size() == 2);
     CHECK(fixes[0].id == 40);
