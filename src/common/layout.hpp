@@ -22,6 +22,7 @@
 // /chos/.chos/fs/link/bin) and from inside the chroot (/bin -> /.chos/fs/link/bin).
 #pragma once
 
+#include <array>
 #include <string>
 #include <string_view>
 
@@ -65,7 +66,10 @@ inline constexpr std::string_view launcher_dir_inside = "/.chos/bin";
 
 // Files chos-setup keeps in run_dir for the launchers and the daemon.
 inline constexpr std::string_view pid_file_name = "linkfs.pid";
+inline constexpr std::string_view guard_pid_file_name = "guard.pid"; // chos-guard's
 inline constexpr std::string_view registry_record_name = "registry";
+// Every file CHOS keeps in run_dir (a run_dir holding anything else is not CHOS's).
+inline constexpr std::array run_dir_files{pid_file_name, guard_pid_file_name, registry_record_name};
 
 // "<tree>/<relative>" ("" gives the tree itself).
 [[nodiscard]] inline std::string in_tree(std::string_view tree, std::string_view relative)

@@ -58,6 +58,15 @@ Result<Fd> mount_new(const char* type, std::initializer_list<FsSetting> settings
     return mount;
 }
 
+Result<> add_attributes(int mount_root_fd, std::uint64_t set, const std::string& shown)
+{
+    mount_attr attr{};
+    attr.attr_set = set;
+    if (::mount_setattr(mount_root_fd, "", AT_EMPTY_PATH, &attr, sizeof attr) != 0)
+        return sys_error("cannot set mount attributes of", shown);
+    return {};
+}
+
 Result<> detach(int mount_root_fd, const std::string& shown)
 {
     std::array<char, 32> path{};

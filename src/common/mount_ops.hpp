@@ -41,6 +41,11 @@ struct FsSetting {
 [[nodiscard]] Result<Fd> mount_new(const char* type, std::initializer_list<FsSetting> settings,
                                    std::uint64_t attributes, int target_fd, const std::string& shown_target);
 
+// Add MOUNT_ATTR_* `set` to the one mount whose root `mount_root_fd` is (not its
+// submounts), in the caller's mount namespace: mount_setattr(2) refuses a mount of
+// another namespace, so a caller watching several first setns(2)s into the mount's.
+[[nodiscard]] Result<> add_attributes(int mount_root_fd, std::uint64_t set, const std::string& shown);
+
 // Lazily unmount the mount whose root `mount_root_fd` is (with everything below it).
 [[nodiscard]] Result<> detach(int mount_root_fd, const std::string& shown);
 

@@ -17,6 +17,8 @@ namespace chos::platform {
 
 // The name the kernel shows for the daemon (/proc/<pid>/stat, comm).
 inline constexpr std::string_view linkfs_comm = "chos-linkfs";
+// ... and for the mount guard (its pid file: layout::guard_pid_file_name).
+inline constexpr std::string_view guard_comm = "chos-guard";
 
 // The pid in `name` below `dirfd` (AT_FDCWD and an absolute path work too), opened
 // without following a symlink. 0 when there is no such file or it holds no pid (> 1).

@@ -10,7 +10,6 @@
 // one request per active uid, not for every flooding thread's. Each request costs O(1):
 // a cache hit ~1 us, a miss one /proc read (~10 us). Log lines about callers are
 // rate-limited per uid (log.hpp).
-#include "fuse-linkfs/daemonize.hpp"
 #include "fuse-linkfs/fair_loop.hpp"
 #include "fuse-linkfs/fuse_mount.hpp"
 #include "fuse-linkfs/leaf_collector.hpp"
@@ -19,10 +18,12 @@
 #include "fuse-linkfs/linkfs_ops.hpp"
 #include "fuse-linkfs/log.hpp"
 #include "fuse-linkfs/options.hpp"
-#include "fuse-linkfs/pid_file.hpp"
 
 #include "chos_build_config.hpp"
+#include "common/daemonize.hpp"
 #include "common/layout.hpp"
+#include "common/own_pid_file.hpp"
+#include "common/pid_file.hpp"
 #include "config/yaml_config.hpp"
 #include "registry/registry.hpp"
 
@@ -137,7 +138,7 @@ int main(int argc, char** argv)
         return fail(ok.error());
 
     // 4. run_dir checked or created; no other chos-linkfs running.
-    auto pid_file = PidFile::prepare(config->run_dir);
+    auto pid_file = platform::OwnPidFile::prepare(config->run_dir, layout::pid_file_name, platform::linkfs_comm);
     if (!pid_file)
         return fail(pid_file.error());
 
@@ -147,7 +148,7 @@ int main(int argc, char** argv)
         return fail(cache.error());
 
     // 6. Detach (unless --foreground); errors still reach stderr until ready().
-    auto daemon = Daemon::detach(opts.foreground);
+    auto daemon = platform::Daemon::detach(opts.foreground);
     if (!daemon)
         return fail(daemon.error());
     auto give_up = [&](const Error& e) {

@@ -1,6 +1,7 @@
 // chos-linkfs as chos-setup sees it (see linkfs_daemon.hpp).
 #include "link/linkfs_daemon.hpp"
 
+#include "common/daemon_control.hpp"
 #include "common/layout.hpp"
 #include "common/mount_ops.hpp"
 #include "common/mountinfo.hpp"
@@ -28,7 +29,6 @@ using namespace std::chrono_literals;
 constexpr auto start_timeout = 5s;        // mount up and pid file written
 constexpr auto answer_timeout = 2s;       // one readlink round trip, normally ~20 us
 constexpr auto term_timeout = 5s;         // SIGTERM -> exit (libfuse unmounts on the way out)
-constexpr auto kill_timeout = 2s;
 constexpr auto poll_interval = 20ms;
 
 const std::string pid_file(layout::pid_file_name);
@@ -144,57 +144,17 @@ Result<> detach_link_mount(const SetupPlace& place)
 // Signal the daemon of the pid file to exit and wait for it.
 Result<> terminate(pid_t pid)
 {
-    Fd pidfd = platform::pidfd_open(pid);
-    if (!pidfd)
-        return errno == ESRCH ? Result<>{} : sys_error("cannot open process", std::to_string(pid));
-    // Checked again through the pidfd's lifetime: pid reuse after this point can no
-    // longer redirect the signal.
-    if (platform::daemon_state(pid) == platform::DaemonState::gone)
-        return {};
-    (void)platform::pidfd_send_signal(pidfd.get(), SIGTERM);
-    (void)platform::pidfd_send_signal(pidfd.get(), SIGCONT); // a stopped daemon must see it
-    if (wait_exit(pidfd.get(), term_timeout))
-        return {};
-    (void)platform::pidfd_send_signal(pidfd.get(), SIGKILL);
-    if (wait_exit(pidfd.get(), kill_timeout))
-        return {};
-    return error("cannot stop chos-linkfs", std::to_string(pid), "it does not exit, even after SIGKILL");
+    return platform::terminate_daemon(pid, platform::linkfs_comm, term_timeout);
 }
 
 Result<pid_t> launch(const SetupPlace& place)
 {
-    if (::access(place.linkfs.c_str(), X_OK) != 0)
-        return sys_error("cannot run chos-linkfs", place.linkfs);
     const std::string mount_point = mount_point_path(place);
-    // Everything the child needs is built before fork: afterwards only
-    // async-signal-safe calls.
-    std::string arg0 = "chos-linkfs", opt = "--config";
-    std::string config_source = place.config_source, target = mount_point;
-    std::array<char*, 5> argv{arg0.data(), opt.data(), config_source.data(), target.data(), nullptr};
-    // A clean environment: the daemon's behaviour must not depend on the shell
-    // chos-setup was run from.
-    std::string path_env = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
-    std::array<char*, 2> envp{path_env.data(), nullptr};
-    const char* binary = place.linkfs.c_str();
-
-    const pid_t child = ::fork();
-    if (child < 0)
-        return sys_error("cannot start chos-linkfs", place.linkfs);
-    if (child == 0) {
-        sigset_t none;
-        ::sigemptyset(&none);
-        ::sigprocmask(SIG_SETMASK, &none, nullptr);
-        // The daemon gets stdin from /dev/null, our stdout and stderr (its errors
-        // before it detaches), and no other descriptor (the run_dir lock above all).
-        const int null = ::open("/dev/null", O_RDONLY);
-        if (null >= 0 && null != 0) {
-            ::dup2(null, 0);
-            ::close(null);
-        }
-        ::close_range(3, ~0U, 0);
-        ::execve(binary, argv.data(), envp.data());
-        ::_exit(127);
-    }
+    auto spawned =
+        platform::spawn_daemon(place.linkfs, platform::linkfs_comm, {"--config", place.config_source, mount_point});
+    if (!spawned)
+        return std::unexpected(spawned.error());
+    const pid_t child = *spawned;
 
     auto give_up = [&](Error failure, bool child_running) -> Result<pid_t> {
         if (child_running) {

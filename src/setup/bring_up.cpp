@@ -12,6 +12,7 @@
 #include "setup/build.hpp"
 #include "setup/check.hpp"
 #include "setup/commands.hpp"
+#include "setup/guard_daemon.hpp"
 #include "setup/launcher_state.hpp"
 #include "setup/support.hpp"
 
@@ -138,6 +139,18 @@ Result<> bring_up(const Context& context, Mode mode, Outcome& out)
     if (!served)
         return std::unexpected(served.error());
     out.merge(std::move(*served));
+
+    // 7b. The mount guard: from now on every mount that arrives under the tree is made
+    //     as strict as its parent (docs/architecture.md "The mount guard").
+    auto guarded = ensure_guard(context, run_dir->fd.get());
+    if (!guarded)
+        return std::unexpected(guarded.error());
+    if (*guarded == GuardAction::started && mode == Mode::reload)
+        out.say("started chos-guard (it was not running)");
+    else if (*guarded == GuardAction::started)
+        out.note("started chos-guard");
+    else if (*guarded == GuardAction::restarted)
+        out.say("restarted chos-guard (the old one was stopped)");
 
     // 8. What the launchers read instead of computing, in one step, under the lock.
     publish_for_launchers(context, run_dir->fd.get(), out);

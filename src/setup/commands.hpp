@@ -17,6 +17,7 @@ struct Options {
     bool verbose = false;
     std::string linkfs_path;  // path of chos-linkfs binary; empty = CHOS_SBINDIR "/chos-linkfs"
     std::string launcher_dir; // where chos and chos-run are bound from; empty = CHOS_BINDIR
+    std::string guard_path;   // path of chos-guard binary; empty = CHOS_SBINDIR "/chos-guard"
 };
 
 // What the tree commands work from: the configuration, the file and exact text it was

@@ -21,7 +21,7 @@ constexpr const char* usage_text =
     "commands:\n"
     "  check            validate the configuration and the trees it names (exit 1 on any error)\n"
     "  import-legacy    print the chos.yaml equivalent of /etc/chos and /etc/sysconfig/chos\n"
-    "  start            build the tree, mount the registry, serve the per-process link\n"
+    "  start            build the tree, mount the registry, serve the per-process link, start the mount guard\n"
     "  reload           apply a changed configuration to a running tree\n"
     "  stop             tear everything down (refused while processes are inside, unless --force)\n"
     "  status           environments, mounts, the link's health and processes per environment\n";
@@ -85,6 +85,7 @@ int main(int argc, char** argv)
         ("force,f", po::bool_switch(&options.force), "stop: even while processes are registered")
         ("verbose,v", po::bool_switch(&options.verbose), "say what is done")
         ("linkfs", po::value(&options.linkfs_path), "chos-linkfs binary to start (default " CHOS_SBINDIR "/chos-linkfs)")
+        ("guard", po::value(&options.guard_path), "chos-guard binary to start (default " CHOS_SBINDIR "/chos-guard)")
         ("launchers", po::value(&options.launcher_dir), "directory of the setuid chos and chos-run bound into the tree (default " CHOS_BINDIR ")");
     po::options_description all;
     all.add(visible).add_options()("command", po::value(&command));

@@ -130,7 +130,7 @@ std::optional<std::string> place_problem(const std::string& path, Place place)
     }
     if (place == Place::run_dir) {
         const auto ours = [](const std::string& name) {
-            for (std::string_view file : {layout::pid_file_name, layout::registry_record_name})
+            for (std::string_view file : layout::run_dir_files)
                 if (name == file || name == std::string(file) + ".new")
                     return true;
             return false;

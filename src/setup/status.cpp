@@ -4,6 +4,7 @@
 #include "common/layout.hpp"
 #include "setup/binds.hpp"
 #include "setup/commands.hpp"
+#include "setup/guard_daemon.hpp"
 #include "setup/mounts.hpp"
 #include "setup/support.hpp"
 
@@ -123,6 +124,13 @@ Outcome status(const Context& context)
     for (const auto& [label, text] : link.lines)
         say(label, text);
     healthy = healthy && link.healthy;
+
+    // The mount guard.
+    {
+        bool ok = false;
+        say("guard", guard_status(context, ok));
+        healthy = healthy && ok;
+    }
 
     // Host side.
     if (config.local) {

@@ -1,6 +1,7 @@
 // chos-setup stop: take CHOS down, but never under registered processes unless told to
 // (chos-setup(8)).
 #include "setup/commands.hpp"
+#include "setup/guard_daemon.hpp"
 #include "setup/launcher_state.hpp"
 #include "setup/support.hpp"
 
@@ -72,6 +73,9 @@ Result<> stop_leftovers(const Context& context, Outcome& out)
     if (auto ok = registry_path_not_swapped(config); !ok)
         return ok;
     auto run_dir = lock_run_dir(config, false);
+    if (run_dir)
+        if (auto ok = stop_guard(context, run_dir->fd.get()); !ok)
+            return ok;
     withdraw_for_launchers(context, run_dir ? run_dir->fd.get() : -1, out);
     auto mounted = mounted_at(config.registry.mount);
     if (mounted && *mounted) {
@@ -116,14 +120,18 @@ Result<> take_down(const Context& context, Outcome& out)
             return error("cannot stop", tree.path, "processes are still registered (let them exit, or use --force)");
     }
 
-    // 2. The link lets go of the tree and of anything that holds the registry (the
+    // 2. The mount guard first: the tree is going.
+    if (auto ok = stop_guard(context, run_dir->fd.get()); !ok)
+        return ok;
+
+    // 3. The link lets go of the tree and of anything that holds the registry (the
     //    daemon, and with it the FUSE mount; the module's tree).
     auto released = link::for_setup(config).release(link_place(context, tree, true), config);
     if (!released)
         return std::unexpected(released.error());
     out.merge(std::move(*released));
 
-    // 3. The tree, with everything mounted below it, in one lazy unmount: processes
+    // 4. The tree, with everything mounted below it, in one lazy unmount: processes
     //    still inside (with --force) keep their view until they exit. The daemon is
     //    gone by now, so no FUSE mount is left dangling in between.
     if (auto ok = detach(tree.root.get(), tree.path); !ok)
@@ -134,7 +142,7 @@ Result<> take_down(const Context& context, Outcome& out)
                      "", "");
     out.note("unmounted '" + tree.path + "'");
 
-    // 4. What the launchers read, then the registry: environment cgroups and the
+    // 5. What the launchers read, then the registry: environment cgroups and the
     //    hierarchy's mount.
     withdraw_for_launchers(context, run_dir->fd.get(), out);
     auto teardown = teardown_registry(config);

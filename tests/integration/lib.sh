@@ -36,7 +36,7 @@
 #
 # Environment (meson sets it; defaults suit a manual run from the source tree):
 #   CHOS_SOURCE_DIR, CHOS_BUILD_DIR, CHOS_SETUP, CHOS_LINKFS, CHOS_IT_TOOL,
-#   CHOS_IT_ATTACK, CHOS_IT_SUID
+#   CHOS_IT_ATTACK, CHOS_IT_SUID, CHOS_GUARD
 #   CHOS_IT_KEEP=1   on failure, print the daemon log and mountinfo before cleaning up
 
 set -u
@@ -52,7 +52,8 @@ IT_LIB_DIR=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
 : "${CHOS_IT_TOOL:=$CHOS_BUILD_DIR/tests/integration/chos-it-tool}"
 : "${CHOS_IT_ATTACK:=$CHOS_BUILD_DIR/tests/integration/chos-it-attack}"
 : "${CHOS_IT_SUID:=$CHOS_BUILD_DIR/tests/integration/chos-it-suid}"
-export CHOS_SOURCE_DIR CHOS_BUILD_DIR CHOS_SETUP CHOS_LINKFS CHOS_IT_TOOL CHOS_IT_ATTACK CHOS_IT_SUID
+: "${CHOS_GUARD:=$CHOS_BUILD_DIR/src/guard/chos-guard}"
+export CHOS_SOURCE_DIR CHOS_BUILD_DIR CHOS_SETUP CHOS_LINKFS CHOS_IT_TOOL CHOS_IT_ATTACK CHOS_IT_SUID CHOS_GUARD
 
 # The user the unprivileged halves of the tests run as.
 IT_NOBODY=65534
@@ -303,8 +304,8 @@ it_pid_alive() { # PID: alive and not a zombie
 
 # Every live (not zombie) process of our pid namespace except ourselves (pid 1),
 # the current subshell, and (optionally) processes whose comm is EXCEPT.
-it_ns_pids() { # [EXCEPT-COMM]
-    local d p comm st
+it_ns_pids() { # [EXCEPT-COMM...]
+    local d p comm st x skip
     for d in /proc/[0-9]*; do
         p=${d#/proc/}
         [ "$p" = 1 ] && continue
@@ -313,7 +314,9 @@ it_ns_pids() { # [EXCEPT-COMM]
         st=${st##*) }; st=${st%% *}
         [ "$st" = Z ] && continue
         { read -r comm < "$d/comm"; } 2>/dev/null || continue
-        [ -n "${1:-}" ] && [ "$comm" = "$1" ] && continue
+        skip=0
+        for x in "$@"; do [ "$comm" = "$x" ] && skip=1; done
+        [ $skip = 1 ] && continue
         echo "$p"
     done
 }
@@ -342,10 +345,10 @@ it_kill_test_processes() {
     for p in $(it_linkfs_pids); do kill -CONT "$p" 2>/dev/null; done
     for p in "${IT_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
     for p in "${IT_PIDS[@]}"; do wait "$p" 2>/dev/null; done
-    for p in $(it_ns_pids chos-linkfs); do kill -KILL "$p" 2>/dev/null; done
+    for p in $(it_ns_pids chos-linkfs chos-guard); do kill -KILL "$p" 2>/dev/null; done
     local i
     for i in $(seq 1 100); do
-        pids=$(it_ns_pids chos-linkfs)
+        pids=$(it_ns_pids chos-linkfs chos-guard)
         [ -z "$pids" ] && break
         sleep 0.05
     done
@@ -441,6 +444,9 @@ it_assert_nothing_left() { # WHO
     done
     p=$(it_linkfs_pids | head -n 1)
     [ -z "$p" ] || it_fail "$who left chos-linkfs (pid $p) running"
+    p=$(it_ns_pids | while read -r q; do [ "$(cat "/proc/$q/comm" 2>/dev/null)" = chos-guard ] && echo "$q"; done | head -n 1)
+    [ -z "$p" ] || it_fail "$who left chos-guard (pid $p) running"
+    [ ! -e "$RUN/guard.pid" ] || it_fail "$who left the guard's pid file $RUN/guard.pid"
     for i in $(seq 1 60); do
         [ -z "$(it_reg_names)" ] && break
         sleep 0.05
@@ -469,12 +475,17 @@ it_reg_names() { # [REG]
 # ----------------------------------------------------------------- chos pieces
 
 IT_SETUP_FLAGS=()
-# chos-setup must be told where the chos-linkfs under test is (the installed one may
-# not exist): --linkfs PATH when it has that option, and CHOS_LINKFS in any case.
+# chos-setup must be told where the chos-linkfs and chos-guard under test are (the
+# installed ones may not exist): --linkfs PATH and --guard PATH when it has those options.
 it_setup_flags_detect() {
+    local help
     IT_SETUP_FLAGS=()
-    if "$CHOS_SETUP" --help 2>&1 | grep -q -- '--linkfs'; then
+    help=$("$CHOS_SETUP" --help 2>&1)
+    if grep -q -- '--linkfs' <<< "$help"; then
         IT_SETUP_FLAGS=(--linkfs "$CHOS_LINKFS")
+    fi
+    if grep -q -- '--guard' <<< "$help"; then
+        IT_SETUP_FLAGS+=(--guard "$CHOS_GUARD")
     fi
 }
 

@@ -120,6 +120,7 @@ copy_with_libs() { # BINARY DEST
     done || true # a static binary has none
 }
 copy_with_libs "$build/src/setup/chos-setup" /usr/local/sbin/chos-setup 0755
+copy_with_libs "$build/src/guard/chos-guard" /usr/local/sbin/chos-guard 0755
 copy_with_libs "$build/src/launcher/chos" /usr/local/bin/chos 4755
 copy_with_libs "$build/src/launcher/chos-run" /usr/local/bin/chos-run 4755
 # A static launcher's NSS lookups load these (same glibc as the host's).

@@ -81,7 +81,7 @@ eq "the plugstack snippet names the installed plugin" /usr/lib/x86_64-linux-gnu/
     fail "the plugin's directory is not Slurm's (slurm-wlm-basic-plugins)"
 ok "spank_chos.so is in Slurm's plugin directory"
 # Every path the installed man pages name under an installed directory exists.
-missing=$(for page in chos chos-run chos-setup chos-linkfs chos.yaml pam_chos spank_chos chos.ko; do
+missing=$(for page in chos chos-run chos-setup chos-linkfs chos-guard chos.yaml pam_chos spank_chos chos.ko; do
               LC_ALL=C MANWIDTH=400 man -P cat "$page" 2>/dev/null
           done | grep -oE '/(usr|lib)/[A-Za-z0-9_./-]*[A-Za-z0-9_]' | sort -u |
           grep -v -e '^/usr/src/linux-headers-VERSION' -e '^/usr/bin/getent$' | while read -r p; do

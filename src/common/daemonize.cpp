@@ -1,9 +1,9 @@
-#include "fuse-linkfs/daemonize.hpp"
+#include "common/daemonize.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
 
-namespace chos::linkfs {
+namespace chos::platform {
 
 Result<Daemon> Daemon::detach(bool foreground)
 {
@@ -62,4 +62,4 @@ void Daemon::failed() noexcept
     pipe_.reset();
 }
 
-} // namespace chos::linkfs
+} // namespace chos::platform

@@ -1,14 +1,14 @@
-// Detaching from the terminal so that the parent's exit status means "mounted and
-// serving" (or "failed", with the reason already on stderr): the parent waits for
-// the child's verdict through a pipe. libfuse's fuse_daemonize() lets the parent
-// exit before the caller knows whether the mount and the pid file exist, which
-// chos-setup and init scripts would have to poll for.
+// Detaching a daemon from the terminal so that the parent's exit status means "serving"
+// (or "failed", with the reason already on stderr): the parent waits for the child's
+// verdict through a pipe. libfuse's fuse_daemonize() lets the parent exit before the
+// caller knows whether the mount and the pid file exist, which chos-setup and init
+// scripts would have to poll for. Used by chos-linkfs and chos-guard.
 #pragma once
 
 #include "common/error.hpp"
 #include "common/fd.hpp"
 
-namespace chos::linkfs {
+namespace chos::platform {
 
 class Daemon {
 public:
@@ -29,4 +29,4 @@ private:
     bool detached_ = false;
 };
 
-} // namespace chos::linkfs
+} // namespace chos::platform
