@@ -98,6 +98,11 @@ assert_eq "a launch beside the user's look-alike leaf: exit status" 125 "$rc"
 assert_eq "a launch beside the user's look-alike leaf: the message" \
     "chos: refusing registry object: '$REGMNT$D/chos-a': is owned by uid $IT_NOBODY, not root" "$out"
 assert_eq "nothing left in the user's leaf" "" "$(cat "$REGMNT$D/chos-a/cgroup.procs")"
+# reload collects empty leaves, but only root's: the user's empty look-alike is not
+# a leaf of the registry's, and stays (reload, stop and the daemon share that walk).
+out=$(chos_setup reload 2>&1) || it_fail "reload beside the user's look-alike leaf: $out"
+assert_eq "reload leaves the user's empty look-alike leaf alone" "$IT_NOBODY" \
+    "$(stat -c %u "$REGMNT$D/chos-a" 2>&1)"
 # The control: without the look-alike, the same launch makes a root-owned leaf there.
 rmdir "$REGMNT$D/chos-a" || it_fail "cannot remove the look-alike leaf"
 out=$(in_delegated "$BIN/chos-run" -o a -- grep '^0::' /proc/self/cgroup 2>&1); rc=$?
