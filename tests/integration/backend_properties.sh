@@ -6,7 +6,8 @@
 # holder's descriptors, its record, their own user+mount namespace (P3, class T);
 # launches leave no mount, namespace, cgroup or daemon fd behind (P5); with the
 # backend's daemon gone a launch is refused with one clear line and registers nothing,
-# and chos-setup start brings it back (P8, P6).
+# and chos-setup start brings it back (P8, P6); a reload adding and removing environments
+# under running processes (P6). IT_LAUNCHES (default 10000): the launches of P5.
 # checks: P1 P2 P3 P5 P8 T
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
@@ -78,11 +79,11 @@ m0=$(wc -l < /proc/self/mountinfo); n0=$(count_namespaces); f0=$(daemon_fds "$DA
 c0=$(find "$REGMNT" -mindepth 1 -type d | wc -l)
 # 10,000 launches from one shell of the user (no setpriv per launch), every 1,000th a
 # switch from inside b.
-out=$(as_nobody sh -c 'i=0; while [ $i -lt 10000 ]; do
+out=$(as_nobody sh -c 'i=0; while [ $i -lt "$1" ]; do
         "$0" -o a -- true || { echo "launch $i failed"; exit 1; }
         [ $((i % 1000)) = 0 ] && { "$0" -o b -- chos-run -o a -- true || { echo "switch $i failed"; exit 1; }; }
         i=$((i + 1))
-    done' "$BIN/chos-run" 2>&1) || it_fail "P5: $out"
+    done' "$BIN/chos-run" "${IT_LAUNCHES:-10000}" 2>&1) || it_fail "P5: $out"
 settle
 assert_eq "P5: mounts of the host's namespace after 10,000 launches" "$m0" "$(wc -l < /proc/self/mountinfo)"
 assert_eq "P5: mount namespaces after 10,000 launches" "$n0" "$(count_namespaces)"
@@ -109,5 +110,31 @@ fi
 out=$(chos_setup start 2>&1) || it_fail "start after the daemon died: $out"
 DAEMON=$(it_daemon_pid) || it_fail "no daemon after start"
 assert_eq "after start: b again" "NAME=b" "$(chos_run -o b -- grep ^NAME= /etc/os-release 2>&1)"
+
+# --- P6: a reload that adds c and removes b, with processes in a and b running: they
+# keep their view to the end (namespace: the namespace they entered); c can be entered
+# at once, b no longer; stop is refused while they run; one daemon is left.
+make_tree "$IT_BASE/trees/c" c
+slow='sleep 2; grep ^NAME= /etc/os-release; ls /usr/bin/env'
+chos_run -o a -- sh -c "$slow" > "$L/reload.a" 2>&1 &
+ra=$!
+chos_run -o b -- sh -c "$slow" > "$L/reload.b" 2>&1 &
+rb=$!
+sleep 0.5
+IT_DEFAULT=a it_config a:"$IT_BASE/trees/a" c:"$IT_BASE/trees/c" h:-
+it_bind_config
+out=$(chos_setup reload 2>&1) || it_fail "reload: $out"
+assert_match "reload: c added" "added environment 'c'" "$out"
+assert_eq "after the reload: c" "NAME=c" "$(chos_run -o c -- grep ^NAME= /etc/os-release 2>&1)"
+out=$(chos_run -o b -- true 2>&1); rc=$?
+assert_eq "after the reload: b refused" 125 "$rc"
+out=$(chos_setup stop 2>&1); rc=$?
+assert_ne "stop while processes run: refused" 0 "$rc"
+wait $ra; wait $rb
+assert_eq "a process of a across the reload" "NAME=a /usr/bin/env" "$(echo $(cat "$L/reload.a"))"
+assert_eq "a process of the removed b across the reload" "NAME=b /usr/bin/env" "$(echo $(cat "$L/reload.b"))"
+assert_eq "one daemon after the reload" 1 "$(it_linkfs_pids | wc -l)"
+[ "$CHOS_IT_BACKEND" = namespace ] &&
+    assert_eq "status after the reload: c's namespace" 1 "$(chos_setup status 2>&1 | grep -cE 'namespace: +c: mnt:')"
 
 it_done
