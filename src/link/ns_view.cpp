@@ -142,6 +142,8 @@ Result<Fd> build_environment_namespace(const config::Config& config, const confi
             entry = present ? pin_entry(env_dir->get(), item.name, env_shown + "/" + item.name,
                                         MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)
                             : pin_entry(tree->get(), item.name, layout::in_tree(config.tree, item.name), 0);
+        } else if (item.name == layout::meta_dir) {
+            continue; // made below: only this environment's part of .chos
         } else {
             entry = pin_entry(tree->get(), item.name, layout::in_tree(config.tree, item.name), 0);
         }
@@ -150,11 +152,36 @@ Result<Fd> build_environment_namespace(const config::Config& config, const confi
         entries.push_back(std::move(*entry));
     }
 
+    // .chos holds only what this environment needs: the launchers and its own entry
+    // (the link's answer points there). Binding all of the host's .chos would copy
+    // every environment's mounts into every namespace: quadratic in environments.
+    const std::string bin_shown = layout::in_tree(config.tree, layout::launcher_dir);
+    std::vector<Entry> meta;
+    if (auto bin = platform::open_pinned(tree->get(), std::string(layout::launcher_dir), O_PATH | O_DIRECTORY,
+                                         platform::resolve_beneath, bin_shown)) {
+        Entry entry;
+        entry.name = std::string(layout::launcher_dir);
+        entry.source = std::move(*bin);
+        meta.push_back(std::move(entry));
+    }
+    {
+        Entry entry;
+        entry.name = env_entry;
+        entry.source = std::move(*env_dir);
+        meta.push_back(std::move(entry));
+    }
+
     auto root = platform::mount_new("tmpfs", {{"mode", "0755"}, {"size", "64k"}},
                                     MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, tree->get(), config.tree);
     if (!root)
         return std::unexpected(root.error());
     for (auto& entry : entries)
+        if (auto ok = place_entry(root->get(), entry, layout::in_tree(config.tree, entry.name)); !ok)
+            return std::unexpected(ok.error());
+    for (const char* dir : {".chos", ".chos/os", ".chos/fs"})
+        if (::mkdirat(root->get(), dir, 0755) != 0)
+            return sys_error("cannot make directory", layout::in_tree(config.tree, dir));
+    for (auto& entry : meta)
         if (auto ok = place_entry(root->get(), entry, layout::in_tree(config.tree, entry.name)); !ok)
             return std::unexpected(ok.error());
 
@@ -175,6 +202,28 @@ Result<Fd> build_environment_namespace(const config::Config& config, const confi
         return std::unexpected(ok.error());
     if (auto ok = set_read_only(root->get(), config.tree); !ok)
         return std::unexpected(ok.error());
+
+    // The host's tree, copied into this namespace by unshare, lies under the view with
+    // all its mounts (every environment's): keep a copy of the view, let the host's
+    // tree go, put the copy where it was.
+    Fd view(::open_tree(root->get(), "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE));
+    if (!view)
+        return sys_error("cannot copy the view of", env.name);
+    fs->reset();
+    fs_dir->reset();
+    // (an unmount through /proc/self/fd/N takes the top mount at that place: the
+    // original view first, then the host's tree under it)
+    if (auto gone = platform::detach(root->get(), config.tree); !gone)
+        return std::unexpected(gone.error());
+    root->reset();
+    if (auto gone = platform::detach(tree->get(), config.tree); !gone)
+        return std::unexpected(gone.error());
+    tree->reset();
+    auto place = platform::open_directory(config.tree);
+    if (!place)
+        return std::unexpected(place.error());
+    if (::move_mount(view.get(), "", place->get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
+        return sys_error("cannot put the view of '" + env.name + "' on", config.tree);
 
     Fd ns(::open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC));
     if (!ns)

@@ -8,7 +8,7 @@
 # backend's daemon gone a launch is refused with one clear line and registers nothing,
 # and chos-setup start brings it back (P8, P6); a reload adding and removing environments
 # under running processes (P6). IT_LAUNCHES (default 10000): the launches of P5.
-# checks: P1 P2 P3 P5 P8 T
+# checks: P1 P2 P3 P5 P6 P8 T
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 
