@@ -15,6 +15,12 @@ it_main "$@"
 it_launchers
 make_tree "$IT_BASE/trees/a" a
 make_tree "$IT_BASE/trees/b" b
+# The source of the tree's /home is a shared mount, as an automounted /home is: a mount
+# made under it later must appear inside every environment.
+mkdir -p "$IT_BASE/home/late"
+mount --bind "$IT_BASE/home" "$IT_BASE/home" && mount --make-shared "$IT_BASE/home" ||
+    it_fail "cannot make $IT_BASE/home a shared mount"
+IT_OWN_MOUNTS+=("$IT_BASE/home")
 IT_DEFAULT=a it_config a:"$IT_BASE/trees/a" b:"$IT_BASE/trees/b" h:-
 it_bind_config
 it_start
@@ -89,6 +95,12 @@ assert_eq "P5: mounts of the host's namespace after 10,000 launches" "$m0" "$(wc
 assert_eq "P5: mount namespaces after 10,000 launches" "$n0" "$(count_namespaces)"
 assert_eq "P5: the daemon's fds after 10,000 launches" "$f0" "$(daemon_fds "$DAEMON")"
 assert_eq "P5: registry cgroups after 10,000 launches" "$c0" "$(find "$REGMNT" -mindepth 1 -type d | wc -l)"
+
+# --- a host mount made after the start appears in every environment (autofs, NFS).
+mount -t tmpfs -o size=1m late "$IT_BASE/home/late" || it_fail "cannot mount the late tmpfs"
+echo "arrived late" > "$IT_BASE/home/late/file"
+assert_eq "a late host mount inside a" "arrived late" "$(chos_run -o a -- cat /home/late/file 2>&1)"
+assert_eq "a late host mount inside b" "arrived late" "$(chos_run -o b -- cat /home/late/file 2>&1)"
 
 # --- P8: the daemon gone: one clear line, exit 125, nothing registered, a process
 # already inside keeps working; a start brings it back.
