@@ -32,9 +32,10 @@ constexpr int ready_fd = 3; // the pipe end the holder says "ok" (or why not) on
 // The holder's own state (only ever set in the holder process).
 std::vector<GuardedNamespace> held;
 
+// run_dir, root's alone, open for *at() calls that write in it.
 Result<Fd> open_run_dir(const std::string& run_dir)
 {
-    Fd fd(::open(run_dir.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    Fd fd(::open(run_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!fd)
         return sys_error("cannot open directory", run_dir);
     if (auto ok = platform::check_root_only(fd.get(), platform::FileKind::directory, "refusing directory", run_dir);
@@ -78,17 +79,15 @@ Result<> hold(const config::Config& config)
     auto dir = open_run_dir(config.run_dir);
     if (!dir)
         return std::unexpected(dir.error());
-    Fd dir_fd(::openat(dir->get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!dir_fd)
-        return sys_error("cannot open directory", config.run_dir);
-    if (auto ok = platform::replace_file(dir_fd.get(), ns_record_name, encode(record), 0600, config.run_dir); !ok)
+    if (auto ok = platform::replace_file(dir->get(), ns_record_name, encode(record), 0600, config.run_dir); !ok)
         return ok;
-    return platform::write_pid_file(dir_fd.get(), ns_pid_file_name, record.pid, config.run_dir);
+    return platform::write_pid_file(dir->get(), ns_pid_file_name, record.pid, config.run_dir);
 }
 
 [[noreturn]] void holder_main(const config::Config& config)
 {
     ::prctl(PR_SET_NAME, ns_holder_comm);
+    ::prctl(PR_SET_DUMPABLE, 0); // no core with the namespaces' fds; /proc/<pid> stays root's
     ::setsid();
     sigset_t wait_for;
     ::sigemptyset(&wait_for);
@@ -113,13 +112,10 @@ Result<> hold(const config::Config& config)
         if (::sigwaitinfo(&wait_for, &info) > 0)
             break;
     }
-    if (auto dir = open_run_dir(config.run_dir)) {
-        Fd dir_fd(::openat(dir->get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-        if (dir_fd && platform::read_pid_file(dir_fd.get(), ns_pid_file_name, ns_pid_file_name).value_or(0) ==
-                          ::getpid()) {
-            (void)::unlinkat(dir_fd.get(), ns_record_name, 0);
-            platform::remove_pid_file(dir_fd.get(), ns_pid_file_name, ::getpid());
-        }
+    if (auto dir = open_run_dir(config.run_dir);
+        dir && platform::read_pid_file(dir->get(), ns_pid_file_name, ns_pid_file_name).value_or(0) == ::getpid()) {
+        (void)::unlinkat(dir->get(), ns_record_name, 0);
+        platform::remove_pid_file(dir->get(), ns_pid_file_name, ::getpid());
     }
     ::_exit(0);
 }
@@ -207,13 +203,10 @@ Result<> stop_holder(const SetupPlace& place, pid_t pid)
     auto dir = open_run_dir(place.run_dir);
     if (!dir)
         return std::unexpected(dir.error());
-    Fd dir_fd(::openat(dir->get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!dir_fd)
-        return sys_error("cannot open directory", place.run_dir);
-    auto current = platform::read_pid_file(dir_fd.get(), ns_pid_file_name, place.run_dir + "/" + ns_pid_file_name);
+    auto current = platform::read_pid_file(dir->get(), ns_pid_file_name, place.run_dir + "/" + ns_pid_file_name);
     if (current && (*current == pid || *current == 0)) {
-        (void)::unlinkat(dir_fd.get(), ns_record_name, 0);
-        platform::remove_pid_file(dir_fd.get(), ns_pid_file_name, pid);
+        (void)::unlinkat(dir->get(), ns_record_name, 0);
+        platform::remove_pid_file(dir->get(), ns_pid_file_name, pid);
     }
     return {};
 }
