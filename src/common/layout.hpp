@@ -68,8 +68,11 @@ inline constexpr std::string_view launcher_dir_inside = "/.chos/bin";
 inline constexpr std::string_view pid_file_name = "linkfs.pid";
 inline constexpr std::string_view guard_pid_file_name = "guard.pid"; // chos-guard's
 inline constexpr std::string_view registry_record_name = "registry";
+inline constexpr std::string_view ns_pid_file_name = "nsd.pid";    // chos-nsd's (backend namespace)
+inline constexpr std::string_view ns_record_name = "namespaces";   // the namespaces chos-nsd holds
 // Every file CHOS keeps in run_dir (a run_dir holding anything else is not CHOS's).
-inline constexpr std::array run_dir_files{pid_file_name, guard_pid_file_name, registry_record_name};
+inline constexpr std::array run_dir_files{pid_file_name, guard_pid_file_name, registry_record_name,
+                                          ns_pid_file_name, ns_record_name};
 
 // "<tree>/<relative>" ("" gives the tree itself).
 [[nodiscard]] inline std::string in_tree(std::string_view tree, std::string_view relative)

@@ -90,6 +90,42 @@ DaemonState daemon_state(pid_t pid, std::string_view comm)
     }
 }
 
+unsigned long long process_start_time(pid_t pid)
+{
+    if (pid <= 0)
+        return 0;
+    const std::string path = "/proc/" + std::to_string(pid) + "/stat";
+    Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC));
+    if (!fd)
+        return 0;
+    std::array<char, 1024> buf{};
+    ssize_t n;
+    do
+        n = ::read(fd.get(), buf.data(), buf.size());
+    while (n < 0 && errno == EINTR);
+    if (n <= 0)
+        return 0;
+    std::string_view stat(buf.data(), static_cast<std::size_t>(n));
+    const auto close = stat.rfind(')');
+    if (close == std::string_view::npos)
+        return 0;
+    stat.remove_prefix(close + 1);
+    // After "(comm)": field 3 (state) is the first; the start time is field 22.
+    for (int field = 3; field < 22; ++field) {
+        const auto space = stat.find(' ', 1);
+        if (space == std::string_view::npos)
+            return 0;
+        stat.remove_prefix(space);
+    }
+    while (!stat.empty() && stat.front() == ' ')
+        stat.remove_prefix(1);
+    unsigned long long start = 0;
+    auto [end, ec] = std::from_chars(stat.data(), stat.data() + stat.size(), start);
+    if (ec != std::errc{} || end == stat.data())
+        return 0;
+    return start;
+}
+
 Result<> write_pid_file(int dirfd, const std::string& name, pid_t pid, const std::string& shown_dir)
 {
     return replace_file(dirfd, name, std::to_string(pid) + "\n", 0644, shown_dir);

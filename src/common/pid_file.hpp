@@ -35,6 +35,11 @@ enum class DaemonState {
 // `comm` and its state says whether it can answer.
 [[nodiscard]] DaemonState daemon_state(pid_t pid, std::string_view comm = linkfs_comm);
 
+// The process's start time (/proc/<pid>/stat field 22, clock ticks since boot), read
+// once: with the pid it names one process for good (a reused pid has a later start).
+// 0 when the process is gone or the file cannot be parsed.
+[[nodiscard]] unsigned long long process_start_time(pid_t pid);
+
 // Write the pid (atomically: see replace_file) into `name` below `dirfd`.
 [[nodiscard]] Result<> write_pid_file(int dirfd, const std::string& name, pid_t pid, const std::string& shown_dir);
 

@@ -27,8 +27,9 @@ enum class Backend {
     automatic, // kmod when /proc/chos exists, else fuse
     fuse,      // chos-linkfs
     kmod,      // chos.ko, /proc/chos/link
+    namespace_, // one mount namespace per environment, held by chos-nsd (never chosen by auto)
 };
-[[nodiscard]] constexpr Backend last_value(Backend) { return Backend::kmod; }
+[[nodiscard]] constexpr Backend last_value(Backend) { return Backend::namespace_; }
 
 // A process personality for the environment (schroot's personality=).
 enum class Personality { none, linux32 };

@@ -92,8 +92,11 @@ public:
                 if (auto b = boolean(v, key))
                     config.fail_to_default = *b;
             } else if (key == "backend") {
-                if (auto s = one_of(v, key, {"auto", "fuse", "kmod"}))
-                    config.backend = *s == "fuse" ? Backend::fuse : *s == "kmod" ? Backend::kmod : Backend::automatic;
+                if (auto s = one_of(v, key, {"auto", "fuse", "kmod", "namespace"}))
+                    config.backend = *s == "fuse"        ? Backend::fuse
+                                     : *s == "kmod"      ? Backend::kmod
+                                     : *s == "namespace" ? Backend::namespace_
+                                                         : Backend::automatic;
             } else if (key == "tree") {
                 if (auto p = path(v, key, false))
                     config.tree = *p;

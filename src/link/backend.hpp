@@ -4,8 +4,10 @@
 // registered in. How it does that is a backend's business, one file each:
 //   fuse.cpp  chos-linkfs, a FUSE daemon answering readlink from the caller's cgroup
 //   kmod.cpp  chos.ko, the kernel module's per-task link (chos.ko(4))
-// A new backend (the per-environment mount namespaces of issue 16, say) is one more
-// file implementing this class and one more line in select.cpp; chos-setup and the
+//   namespace.cpp  one mount namespace per environment showing it directly, held by
+//             chos-nsd; the launchers setns into it before the chroot
+// A new backend is one more file implementing this class and one more line in
+// select.cpp; chos-setup and the
 // enter library only ever call the interface, never ask which backend it is.
 //
 // Two sides. chos-setup calls, under its run-directory lock:
@@ -63,7 +65,7 @@ public:
     Backend& operator=(const Backend&) = delete;
     virtual ~Backend() = default;
 
-    // As chos --version and the documentation name it: "fuse", "kmod".
+    // As chos --version and the documentation name it: "fuse", "kmod", "namespace".
     [[nodiscard]] virtual std::string_view name() const noexcept = 0;
 
     // ---- chos-setup ----------------------------------------------------------------
@@ -117,5 +119,6 @@ public:
 // The backends (select.cpp), for those who must name one.
 [[nodiscard]] const Backend& fuse_backend();
 [[nodiscard]] const Backend& kmod_backend();
+[[nodiscard]] const Backend& namespace_backend();
 
 } // namespace chos::link

@@ -15,6 +15,8 @@ const Backend& pick(const config::Config& config, bool module_ready)
         return fuse_backend();
     case config::Backend::kmod:
         return kmod_backend();
+    case config::Backend::namespace_:
+        return namespace_backend();
     case config::Backend::automatic:
         break;
     }

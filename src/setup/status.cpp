@@ -25,7 +25,7 @@ constexpr int exit_not_started = 3;
 std::string line(const std::string& label, const std::string& text)
 {
     std::ostringstream out;
-    out << std::left << std::setw(10) << (label + ":") << text << "\n";
+    out << std::left << std::setw(11) << (label + ":") << text << "\n";
     return out.str();
 }
 

@@ -38,6 +38,9 @@
 #   CHOS_SOURCE_DIR, CHOS_BUILD_DIR, CHOS_SETUP, CHOS_LINKFS, CHOS_IT_TOOL,
 #   CHOS_IT_ATTACK, CHOS_IT_SUID, CHOS_GUARD
 #   CHOS_IT_KEEP=1   on failure, print the daemon log and mountinfo before cleaning up
+#   CHOS_IT_BACKEND  the link backend the test's chos.yaml names (`backend:`): fuse
+#                    (the default) or namespace; meson defines each backend-neutral
+#                    test once per backend (tests/integration/meson.build)
 
 set -u
 set -o pipefail
@@ -54,6 +57,16 @@ IT_LIB_DIR=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
 : "${CHOS_IT_SUID:=$CHOS_BUILD_DIR/tests/integration/chos-it-suid}"
 : "${CHOS_GUARD:=$CHOS_BUILD_DIR/src/guard/chos-guard}"
 export CHOS_SOURCE_DIR CHOS_BUILD_DIR CHOS_SETUP CHOS_LINKFS CHOS_IT_TOOL CHOS_IT_ATTACK CHOS_IT_SUID CHOS_GUARD
+
+: "${CHOS_IT_BACKEND:=fuse}"
+export CHOS_IT_BACKEND
+# The daemon of the backend under test: it serves the link (fuse) or holds the
+# environments' namespaces (namespace).
+if [ "$CHOS_IT_BACKEND" = namespace ]; then
+    IT_DAEMON_COMM=chos-nsd IT_DAEMON_PID_FILE=nsd.pid
+else
+    IT_DAEMON_COMM=chos-linkfs IT_DAEMON_PID_FILE=linkfs.pid
+fi
 
 # The user the unprivileged halves of the tests run as.
 IT_NOBODY=65534
@@ -321,7 +334,8 @@ it_ns_pids() { # [EXCEPT-COMM...]
     done
 }
 
-# The live chos-linkfs processes of our pid namespace.
+# The live daemon processes (chos-linkfs, or chos-nsd for the namespace backend) of
+# our pid namespace.
 it_linkfs_pids() {
     local d comm st
     for d in /proc/[0-9]*; do
@@ -329,13 +343,13 @@ it_linkfs_pids() {
         st=${st##*) }; st=${st%% *}
         [ "$st" = Z ] && continue
         { read -r comm < "$d/comm"; } 2>/dev/null || continue
-        [ "$comm" = chos-linkfs ] && echo "${d#/proc/}"
+        [ "$comm" = "$IT_DAEMON_COMM" ] && echo "${d#/proc/}"
     done
 }
 
 it_daemon_pid() {
     local p
-    p=$(cat "$RUN/linkfs.pid" 2>/dev/null) || return 1
+    p=$(cat "$RUN/$IT_DAEMON_PID_FILE" 2>/dev/null) || return 1
     [ -n "$p" ] && it_pid_alive "$p" && echo "$p"
 }
 
@@ -345,10 +359,10 @@ it_kill_test_processes() {
     for p in $(it_linkfs_pids); do kill -CONT "$p" 2>/dev/null; done
     for p in "${IT_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
     for p in "${IT_PIDS[@]}"; do wait "$p" 2>/dev/null; done
-    for p in $(it_ns_pids chos-linkfs chos-guard); do kill -KILL "$p" 2>/dev/null; done
+    for p in $(it_ns_pids "$IT_DAEMON_COMM" chos-guard); do kill -KILL "$p" 2>/dev/null; done
     local i
     for i in $(seq 1 100); do
-        pids=$(it_ns_pids chos-linkfs chos-guard)
+        pids=$(it_ns_pids "$IT_DAEMON_COMM" chos-guard)
         [ -z "$pids" ] && break
         sleep 0.05
     done
@@ -443,7 +457,7 @@ it_assert_nothing_left() { # WHO
         sleep 0.05
     done
     p=$(it_linkfs_pids | head -n 1)
-    [ -z "$p" ] || it_fail "$who left chos-linkfs (pid $p) running"
+    [ -z "$p" ] || it_fail "$who left $IT_DAEMON_COMM (pid $p) running"
     p=$(it_ns_pids | while read -r q; do [ "$(cat "/proc/$q/comm" 2>/dev/null)" = chos-guard ] && echo "$q"; done | head -n 1)
     [ -z "$p" ] || it_fail "$who left chos-guard (pid $p) running"
     [ ! -e "$RUN/guard.pid" ] || it_fail "$who left the guard's pid file $RUN/guard.pid"
@@ -502,7 +516,7 @@ it_start() {
     wait_for 10 test -L "$LINK" || it_fail "no link at $LINK after chos-setup start: $out"
     wait_for 10 "$TOOL" readlink "$LINK" ||
         it_fail "the link does not answer after chos-setup start: $("$TOOL" readlink "$LINK")"
-    DAEMON=$(it_daemon_pid) || it_fail "no live chos-linkfs pid in $RUN/linkfs.pid after start"
+    DAEMON=$(it_daemon_pid) || it_fail "no live $IT_DAEMON_COMM pid in $RUN/$IT_DAEMON_PID_FILE after start"
 }
 
 # ------------------------------------------------------------ a private /dev
@@ -684,6 +698,7 @@ it_config() {
         echo "# written by tests/integration/lib.sh for $IT_NAME"
         for spec in "$@"; do first=${spec%%:*}; break; done
         echo "default: ${IT_DEFAULT:-$first}"
+        [ "$CHOS_IT_BACKEND" != fuse ] && echo "backend: $CHOS_IT_BACKEND"
         echo "tree: ${IT_CFG_TREE:-$TREE}"
         echo "run_dir: ${IT_CFG_RUN_DIR:-$RUN}"
         echo "local: ${IT_CFG_LOCAL:-true}"

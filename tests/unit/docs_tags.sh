@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The "checks:" line of every test and the lists of docs/properties.md (P1-P9) and
-# docs/threat-model.md (classes A-S) say the same thing (docs/testing.md "Names and
+# docs/threat-model.md (classes A-T) say the same thing (docs/testing.md "Names and
 # tags"): every test has the line; every id it names exists and lists the test under
 # its section; every test a section lists exists and names that id.
 # usage: docs_tags.sh SOURCE_ROOT
@@ -13,7 +13,7 @@ failed=0
 fail() { echo "FAIL: $*" >&2; failed=1; }
 
 properties="P1 P2 P3 P4 P5 P6 P7 P8 P9"
-classes="A B C D E F G H I J K K2 L M N O P Q R S"
+classes="A B C D E F G H I J K K2 L M N O P Q R S T"
 doc_of() { case $1 in P[1-9]) echo docs/properties.md ;; *) echo docs/threat-model.md ;; esac; }
 # The text of ID's section: from its "### ID " heading to the next heading.
 section() { awk -v id="$1" '/^##/ { on = ($1 == "###" && $2 == id) ; next } on' "$(doc_of "$1")"; }
@@ -35,7 +35,7 @@ for t in $tests; do
     for id in $ids; do
         [[ $id == - ]] && continue
         if [[ " $properties $classes " != *" $id "* ]]; then
-            fail "$t: '$id' is neither a property (P1-P9) nor an attack class (A-S, K2)"
+            fail "$t: '$id' is neither a property (P1-P9) nor an attack class (A-T, K2)"
             continue
         fi
         section "$id" | grep -qF "$t" || fail "$t checks $id, but $(doc_of "$id") does not list it under $id"

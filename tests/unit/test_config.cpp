@@ -135,7 +135,7 @@ TEST_CASE("class J: relative paths, '..', wrong types, unknown and duplicate key
     CHECK(problems(std::string(minimal) + "fail_to_default: maybe\n") ==
           "t.yaml:3:18: 'fail_to_default' must be true or false");
     CHECK(problems(std::string(minimal) + "backend: nfs\n") ==
-          "t.yaml:3:10: 'backend' must be one of auto, fuse, kmod, not 'nfs'");
+          "t.yaml:3:10: 'backend' must be one of auto, fuse, kmod, namespace, not 'nfs'");
     CHECK(problems(std::string(minimal) + "colour: blue\n") == "t.yaml:3:1: unknown key 'colour' (see chos.yaml(5))");
     CHECK(problems("environments:\n  a: { path: /, colour: x }\n") ==
           "t.yaml:2:17: unknown key 'colour' in environment 'a' (see chos.yaml(5))");
@@ -177,7 +177,7 @@ TEST_CASE("three independent mistakes give three lines")
 {
     const std::string text = "default: host\nbackend: nfs\nenvironments:\n  host: { path: / }\n  bad/name: { path: /x }\n  b: { path: rel }\n";
     const std::string out = problems(text);
-    CHECK(out == "t.yaml:2:10: 'backend' must be one of auto, fuse, kmod, not 'nfs'\n"
+    CHECK(out == "t.yaml:2:10: 'backend' must be one of auto, fuse, kmod, namespace, not 'nfs'\n"
                  "t.yaml:5:3: environment name 'bad/name' contains '/' (names are 1-64 of A-Z a-z 0-9 . _ -, starting "
                  "with a letter or digit; see chos.yaml(5))\n"
                  "t.yaml:6:14: 'path' path 'rel' is not absolute (paths must be absolute and normalized)");
