@@ -100,7 +100,7 @@ final_config "${FINAL[@]}" c:"$IT_BASE/trees/c" d:"$IT_BASE/trees/d"
 out=$(chos_setup reload 2>&1); rc=$?
 assert_eq "reload with a user's tree: exit status" 1 "$rc"
 assert_eq "reload with a user's tree: the error" \
-    "chos-setup: refusing to reload: $CFG:$(grep -n '^  d:$' "$CFG" | cut -d: -f1):3: environment 'd': tree '$IT_BASE/trees/d' is owned by uid $IT_NOBODY, not root" \
+    "chos-setup: refusing to reload: $CFG:$(grep -n "^    path: $IT_BASE/trees/d$" "$CFG" | cut -d: -f1):11: environment 'd': tree '$IT_BASE/trees/d' is owned by user 'nobody' (uid $IT_NOBODY), not root" \
     "$(grep -v '^chos-setup: warning' <<< "$out")"
 assert_eq "the mounts after the failed reload (c taken back)" "$before" "$(it_mounts_under "$IT_BASE" | sort)"
 # (the empty mount point .chos/os/c may stay: the next reload removes it)
