@@ -216,9 +216,10 @@ int run(Program program, int argc, char** argv)
     if (argc < 1 || argv == nullptr || argv[0] == nullptr)
         return fail("refusing to run: argc is 0");
     // Run by another name: a host command (/.chos/bin/<name> links to chos-run;
-    // host_commands in chos.yaml(5)). Every argument is the program's own.
+    // host_commands in chos.yaml(5)). Every argument is the program's own. (An empty
+    // argv[0] is what Linux gives an execve with argc 0: refused below, as argc 0.)
     const std::string name = std::filesystem::path(argv[0]).filename();
-    if (name != "chos" && name != "chos-run") {
+    if (!name.empty() && name != "chos" && name != "chos-run") {
         Options opts;
         opts.host_command = name;
         opts.command.assign(argv, argv + argc);
