@@ -31,12 +31,15 @@ host_id=$(grep '^ID=' /etc/os-release)
 
 make_tree "$IT_BASE/trees/a" a
 make_tree "$IT_BASE/trees/b" b
-IT_CFG_BIND="/dev
+# The test's chos.yaml with HOST_COMMANDS (a YAML flow list); $IT_BASE/work is bound at
+# its own path.
+config_with() { # HOST_COMMANDS
+    IT_CFG_BIND="/dev
 /proc
 { source: $IT_BASE/home, target: /home }
-$IT_BASE/work" \
-IT_CFG_EXTRA="host_commands: [$IT_BASE/hostbin/hostprobe, dpkg, /nonexistent/gone]" \
-    it_config a:"$IT_BASE/trees/a" b:"$IT_BASE/trees/b"
+$IT_BASE/work" IT_CFG_EXTRA="host_commands: $1" it_config a:"$IT_BASE/trees/a" b:"$IT_BASE/trees/b"
+}
+config_with "[$IT_BASE/hostbin/hostprobe, dpkg, /nonexistent/gone]"
 it_bind_config
 it_start
 
@@ -89,12 +92,7 @@ assert_eq "gone: exit status ($out)" 127 "$rc"
 assert_eq "gone: the message" "chos: cannot run '/nonexistent/gone': No such file or directory" "$out"
 
 # Reload: a command that left the list loses its link; one added gets one.
-IT_CFG_BIND="/dev
-/proc
-{ source: $IT_BASE/home, target: /home }
-$IT_BASE/work" \
-IT_CFG_EXTRA="host_commands: [dpkg, $IT_BASE/hostbin/hostprobe2]" \
-    it_config a:"$IT_BASE/trees/a" b:"$IT_BASE/trees/b"
+config_with "[dpkg, $IT_BASE/hostbin/hostprobe2]"
 out=$(chos_setup reload 2>&1) || it_fail "reload: $out"
 assert_eq "the tree's /.chos/bin after reload" "chos chos-run dpkg hostprobe2" "$(ls "$TREE/.chos/bin" | tr '\n' ' ' | sed 's/ $//')"
 out=$(run "$BIN/chos-run" -o a -- hostprobe 2>&1); rc=$?
