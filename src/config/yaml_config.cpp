@@ -1,6 +1,7 @@
 // chos.yaml parsing and validation (chos.yaml(5)). Every problem found becomes a
 // Diagnostic; the whole file is checked before anything is thrown, so `chos-setup
-// check` can say everything wrong at once. This file holds the top level -- one
+// check` can say everything wrong at once, and check the machine for the part that did
+// parse (parse_config_partial). This file holds the top level -- read_key(), one
 // branch per key, the list tests/unit/man_pages.sh compares with chos.yaml(5) -- and
 // the sections are read in yaml_sections.cpp.
 #include "config/yaml_config.hpp"
@@ -11,6 +12,8 @@
 #include "config/yaml_sections.hpp"
 
 #include <yaml-cpp/yaml.h>
+
+#include <algorithm>
 
 namespace chos::config {
 
@@ -47,9 +50,12 @@ class Parser : public YamlReader {
 public:
     using YamlReader::YamlReader;
 
-    Config parse(std::string_view text)
+    // Everything that reads; the problems are in diagnostics(). Throws ConfigError when
+    // the text is not a YAML map at all (nothing to read).
+    PartialConfig read(std::string_view text)
     {
-        Config config;
+        PartialConfig partial;
+        Config& config = partial.config;
         config.source = file();
         config.os_dirs = default_os_dirs();
         prescan_yaml(text, *this);
@@ -73,84 +79,124 @@ public:
         YAML::Node default_node;
         bool saw_environments = false;
         std::vector<YAML::Node> bind_nodes;
+        std::vector<std::string> dropped_environments; // defined, but with a problem
         for_each_key(root, "", [&](const std::string& key, const YAML::Node& k, const YAML::Node& v) {
-            if (key == "default") {
-                // "default: ~" states explicitly that there is no default.
-                if (!v.IsNull()) {
-                    default_node = v;
-                    if (auto s = string(v, key))
-                        config.default_environment = *s;
-                }
-            } else if (key == "user_file") {
-                if (auto s = string(v, key)) {
-                    if (!is_valid_user_file(*s))
-                        error(v, "'user_file' must be a plain file name in the user's home directory, e.g. .chos");
-                    else
-                        config.user_file = *s;
-                }
-            } else if (key == "fail_to_default") {
-                if (auto b = boolean(v, key))
-                    config.fail_to_default = *b;
-            } else if (key == "backend") {
-                if (auto s = one_of(v, key, {"auto", "fuse", "kmod", "namespace"}))
-                    config.backend = *s == "fuse"        ? Backend::fuse
-                                     : *s == "kmod"      ? Backend::kmod
-                                     : *s == "namespace" ? Backend::namespace_
-                                                         : Backend::automatic;
-            } else if (key == "tree") {
-                if (auto p = path(v, key, false))
-                    config.tree = *p;
-            } else if (key == "run_dir") {
-                if (auto p = path(v, key, false))
-                    config.run_dir = *p;
-            } else if (key == "local") {
-                if (auto b = boolean(v, key))
-                    config.local = *b;
-            } else if (key == "local_suid") {
-                if (auto b = boolean(v, key))
-                    config.local_suid = *b;
-            } else if (key == "registry") {
-                parse_registry(*this, v, config.registry);
-            } else if (key == "environments") {
-                saw_environments = true;
-                parse_environments(*this, v, config);
-            } else if (key == "os_dirs") {
-                parse_os_dirs(*this, v, config);
-            } else if (key == "bind") {
-                parse_binds(*this, v, config, bind_nodes);
-            } else if (key == "shared_files") {
-                parse_shared_files(*this, v, config);
-            } else if (key == "host_commands") {
-                parse_host_commands(*this, v, config);
-            } else if (key == "environment") {
-                parse_rules(*this, v, "environment", config.rules);
-            } else {
-                unknown_key(k, key, "");
-            }
+            const std::size_t problems_before = diagnostics().size();
+            read_key(key, k, v, config, default_node, saw_environments, bind_nodes, dropped_environments);
+            if (diagnostics().size() != problems_before)
+                partial.failed_keys.insert(key);
         });
 
         if (!saw_environments)
             error(root, "missing key 'environments': at least one environment must be defined");
-        if (default_node && default_node.IsScalar() && !config.find(config.default_environment))
-            error(default_node, "'default' names environment '" + quote_for_message(config.default_environment) +
-                                    "', which is not defined under 'environments'");
+        if (default_node && default_node.IsScalar() && !config.find(config.default_environment)) {
+            // An environment left out for its own problems is not also "not defined".
+            if (std::find(dropped_environments.begin(), dropped_environments.end(), config.default_environment) ==
+                dropped_environments.end())
+                error(default_node, "'default' names environment '" +
+                                        quote_for_message(config.default_environment) +
+                                        "', which is not defined under 'environments'");
+            config.default_environment.clear();
+        }
         check_tree_layout(*this, config, bind_nodes);
+        partial.errors = std::move(diagnostics());
+        return partial;
+    }
 
-        if (failed())
-            give_up();
-        return config;
+private:
+    // One top-level key: its value into `config`, its problems into diagnostics().
+    void read_key(const std::string& key, const YAML::Node& k, const YAML::Node& v, Config& config,
+                  YAML::Node& default_node, bool& saw_environments, std::vector<YAML::Node>& bind_nodes,
+                  std::vector<std::string>& dropped_environments)
+    {
+        if (key == "default") {
+            // "default: ~" states explicitly that there is no default.
+            if (!v.IsNull()) {
+                default_node = v;
+                if (auto s = string(v, key))
+                    config.default_environment = *s;
+            }
+        } else if (key == "user_file") {
+            if (auto s = string(v, key)) {
+                if (!is_valid_user_file(*s))
+                    error(v, "'user_file' must be a plain file name in the user's home directory, e.g. .chos");
+                else
+                    config.user_file = *s;
+            }
+        } else if (key == "fail_to_default") {
+            if (auto b = boolean(v, key))
+                config.fail_to_default = *b;
+        } else if (key == "backend") {
+            if (auto s = one_of(v, key, {"auto", "fuse", "kmod", "namespace"}))
+                config.backend = *s == "fuse"        ? Backend::fuse
+                                 : *s == "kmod"      ? Backend::kmod
+                                 : *s == "namespace" ? Backend::namespace_
+                                                     : Backend::automatic;
+        } else if (key == "tree") {
+            if (auto p = path(v, key, false))
+                config.tree = *p;
+        } else if (key == "run_dir") {
+            if (auto p = path(v, key, false))
+                config.run_dir = *p;
+        } else if (key == "local") {
+            if (auto b = boolean(v, key))
+                config.local = *b;
+        } else if (key == "local_suid") {
+            if (auto b = boolean(v, key))
+                config.local_suid = *b;
+        } else if (key == "registry") {
+            parse_registry(*this, v, config.registry);
+        } else if (key == "environments") {
+            saw_environments = true;
+            parse_environments(*this, v, config, dropped_environments);
+        } else if (key == "os_dirs") {
+            parse_os_dirs(*this, v, config);
+        } else if (key == "bind") {
+            parse_binds(*this, v, config, bind_nodes);
+        } else if (key == "shared_files") {
+            parse_shared_files(*this, v, config);
+        } else if (key == "host_commands") {
+            parse_host_commands(*this, v, config);
+        } else if (key == "environment") {
+            parse_rules(*this, v, "environment", config.rules);
+        } else {
+            unknown_key(k, key, "");
+        }
     }
 };
 
-} // namespace
-
-Config parse_config(std::string_view text, const std::string& file)
+// The checks before any parsing: what a file that is not text at all gets.
+void refuse_non_text(std::string_view text, const std::string& file)
 {
     if (text.size() > max_config_size)
         throw ConfigError({{file, 0, 0, "larger than " + std::to_string(max_config_size) + " bytes"}});
     if (text.find('\0') != std::string_view::npos)
         throw ConfigError({{file, 0, 0, "contains a NUL byte: not a text file"}});
-    return Parser(file).parse(text);
+}
+
+} // namespace
+
+Config parse_config(std::string_view text, const std::string& file)
+{
+    refuse_non_text(text, file);
+    auto partial = Parser(file).read(text);
+    if (!partial.errors.empty())
+        throw ConfigError(std::move(partial.errors));
+    return std::move(partial.config);
+}
+
+PartialConfig parse_config_partial(std::string_view text, const std::string& file)
+{
+    try {
+        refuse_non_text(text, file);
+        return Parser(file).read(text);
+    } catch (const ConfigError& e) {
+        PartialConfig nothing;
+        nothing.config.source = file;
+        nothing.errors = e.diagnostics();
+        nothing.readable = false;
+        return nothing;
+    }
 }
 
 Config load_config(const std::string& path, FileTrust trust)

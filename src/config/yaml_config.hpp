@@ -4,6 +4,7 @@
 #include "common/fd.hpp"
 #include "config/config.hpp"
 
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -35,6 +36,20 @@ inline constexpr std::size_t max_config_size = 1024 * 1024;
 
 // Parse and validate YAML text. `file` is used in messages only.
 [[nodiscard]] Config parse_config(std::string_view text, const std::string& file);
+
+// What parse_config() could read of a file it refuses, for `chos-setup check`, which
+// reports the rules' problems and then checks the machine for what did parse (every
+// problem at once). Every environment, list entry or key with a problem is reported in
+// `errors` and left out of `config` (a key left out keeps its default). Nothing may be
+// built or entered from a partial configuration: start, reload and the launchers call
+// parse_config()/load_config(), which refuse any error.
+struct PartialConfig {
+    Config config;
+    std::vector<Diagnostic> errors;       // empty: `config` is what parse_config() returns
+    bool readable = true;                 // false: not a YAML map at all, nothing was read
+    std::set<std::string> failed_keys;    // top-level keys with a problem (defaults stand)
+};
+[[nodiscard]] PartialConfig parse_config_partial(std::string_view text, const std::string& file);
 
 // Who must own the config file and every directory above it (root in production;
 // the test's own uid in unprivileged unit tests).

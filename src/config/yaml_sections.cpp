@@ -60,7 +60,7 @@ void parse_registry(YamlReader& r, const YAML::Node& v, RegistryConfig& reg)
     });
 }
 
-void parse_environments(YamlReader& r, const YAML::Node& v, Config& config)
+void parse_environments(YamlReader& r, const YAML::Node& v, Config& config, std::vector<std::string>& dropped)
 {
     if (!v.IsMap()) {
         r.error(v, "'environments' must be a map of environment names to settings");
@@ -81,8 +81,10 @@ void parse_environments(YamlReader& r, const YAML::Node& v, Config& config)
         env.line = k.Mark().line + 1;
         if (!val.IsMap()) {
             r.error(val, "environment '" + name + "' must be a map with at least 'path'");
+            dropped.push_back(name);
             return;
         }
+        const std::size_t problems_before = r.diagnostics().size();
         bool has_path = false;
         r.for_each_key(val, "environment '" + name + "'", [&](const std::string& key, const YAML::Node& kk, const YAML::Node& vv) {
             if (key == "path") {
@@ -116,12 +118,14 @@ void parse_environments(YamlReader& r, const YAML::Node& v, Config& config)
                 r.unknown_key(kk, key, "environment '" + name + "'");
             }
         });
-        if (!has_path) {
+        if (!has_path)
             r.error(k, "environment '" + name + "' has no 'path'");
+        // Half an environment (a user dropped from its list, say) is never kept.
+        if (r.diagnostics().size() != problems_before) {
+            dropped.push_back(name);
             return;
         }
-        if (!env.path.empty())
-            config.environments.push_back(std::move(env));
+        config.environments.push_back(std::move(env));
     });
 }
 

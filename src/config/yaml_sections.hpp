@@ -10,7 +10,9 @@
 namespace chos::config {
 
 void parse_registry(YamlReader& r, const YAML::Node& v, RegistryConfig& reg);
-void parse_environments(YamlReader& r, const YAML::Node& v, Config& config);
+// An environment with any problem is left out; its name goes to `dropped` (so that
+// 'default' naming it is not reported a second time).
+void parse_environments(YamlReader& r, const YAML::Node& v, Config& config, std::vector<std::string>& dropped);
 void parse_os_dirs(YamlReader& r, const YAML::Node& v, Config& config);
 // `bind_nodes` receives the node of each accepted entry (for check_tree_layout's messages).
 void parse_binds(YamlReader& r, const YAML::Node& v, Config& config, std::vector<YAML::Node>& bind_nodes);

@@ -123,7 +123,7 @@ void check_tree_contents(const config::Config& config, const config::Environment
 
 } // namespace
 
-CheckReport check_system(const config::Config& config)
+CheckReport check_system(const config::Config& config, const std::set<std::string>& unread_keys)
 {
     CheckReport report;
     for (const auto& env : config.environments) {
@@ -168,8 +168,10 @@ CheckReport check_system(const config::Config& config)
             if (!::getgrnam(group.c_str()))
                 report.warnings.push_back(at(config, env.line, head + "group '" + group + "' is unknown to NSS"));
     }
-    for (auto& problem : placement_problems(config))
-        report.errors.push_back(at(config, 0, std::move(problem)));
+    // (a key the parser refused left its default: no finding about a path nobody wrote)
+    if (!unread_keys.contains("tree") && !unread_keys.contains("run_dir") && !unread_keys.contains("registry"))
+        for (auto& problem : placement_problems(config))
+            report.errors.push_back(at(config, 0, std::move(problem)));
     for (const auto& bind : config.binds) {
         struct stat st {};
         if (::stat(bind.source.c_str(), &st) != 0) {
@@ -236,37 +238,44 @@ std::optional<std::string> read_plain_file(const std::string& path, std::string&
 Outcome check(const std::string& config_path, bool syntax_only)
 {
     Outcome out;
-    config::Config config;
+    // Every problem at once: the rules' problems, then the machine's for whatever parsed
+    // (a partial configuration is only ever checked, never started: config::PartialConfig).
+    config::PartialConfig parsed;
     try {
         // --syntax-only reads any file (an admin's draft); a full check holds the file
         // to the launcher's rules: root-owned, not writable by others, no links.
+        std::string text;
         if (syntax_only) {
             std::string error;
-            auto text = read_plain_file(config_path, error);
-            if (!text)
+            auto plain = read_plain_file(config_path, error);
+            if (!plain)
                 return std::move(out.fail(error));
-            config = config::parse_config(*text, config_path);
+            text = std::move(*plain);
         } else {
-            config = config::load_config(config_path);
+            text = config::read_trusted_file(config_path, {});
         }
+        parsed = config::parse_config_partial(text, config_path);
     } catch (const config::ConfigError& e) {
         for (const auto& d : e.diagnostics())
             out.diagnostics.push_back(d.str());
         out.status = 1;
         return out;
     }
-    if (!syntax_only) {
-        auto report = check_system(config);
+    for (const auto& d : parsed.errors)
+        out.diagnostics.push_back(d.str());
+    if (!parsed.errors.empty())
+        out.status = 1;
+    if (!syntax_only && parsed.readable) {
+        auto report = check_system(parsed.config, parsed.failed_keys);
         for (const auto& d : report.warnings)
             out.diagnostics.push_back(d.str() + " (warning)");
         for (const auto& d : report.errors)
             out.diagnostics.push_back(d.str());
-        if (!report.errors.empty()) {
+        if (!report.errors.empty())
             out.status = 1;
-            return out;
-        }
     }
-    out.text.push_back(summary(config));
+    if (out.status == 0)
+        out.text.push_back(summary(parsed.config));
     return out;
 }
 

@@ -4,6 +4,8 @@
 #include "config/config.hpp"
 #include "config/yaml_config.hpp"
 
+#include <set>
+#include <string>
 #include <vector>
 
 namespace chos::setup {
@@ -22,7 +24,9 @@ struct CheckReport {
     std::vector<config::Diagnostic> warnings;
 };
 
-[[nodiscard]] CheckReport check_system(const config::Config& config);
+// `unread_keys`: top-level keys the parser could not read (config::PartialConfig, for
+// `check`); the checks of what they set are skipped rather than run on the defaults.
+[[nodiscard]] CheckReport check_system(const config::Config& config, const std::set<std::string>& unread_keys = {});
 
 // The short summary printed when a configuration is accepted.
 [[nodiscard]] std::string summary(const config::Config& config);

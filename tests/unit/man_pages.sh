@@ -42,10 +42,10 @@ for page in "${pages[@]}"; do
   fi
 done
 
-# The top-level keys: the `key == "..."` tests inside the parser's first
-# for_each_key(root, ...) block, up to the end of that lambda.
+# The top-level keys: the `key == "..."` tests inside the parser's read_key(), the
+# one branch per top-level key, up to the end of that function.
 parser=$root/src/config/yaml_config.cpp
-keys=$(awk '/for_each_key\(root,/ { on = 1 } on && /^        \}\);/ { exit } on' "$parser" |
+keys=$(awk '/void read_key\(/ { on = 1 } on && /^    \}$/ { exit } on' "$parser" |
   grep -o 'key == "[a-z_]*"' | sed 's/key == "\(.*\)"/\1/' | sort -u)
 if [[ -z $keys ]]; then
   echo "FAIL: found no top-level keys in $parser (did the parser change shape?)" >&2

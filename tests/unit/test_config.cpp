@@ -215,3 +215,46 @@ TEST_CASE("class J: oversized, binary and multi-document input")
         deep += "[";
     CHECK(problems("x: " + deep + "\n").find("nested deeper than 32 levels") != std::string::npos);
 }
+
+TEST_CASE("a refused file: what parsed, for check, without the environments and keys at fault")
+{
+    const std::string text = "default: bad\n"
+                             "tree: relative\n"
+                             "environments:\n"
+                             "  host: { path: / }\n"
+                             "  good: { path: /srv/good, users: [alice] }\n"
+                             "  bad: { path: /srv/bad, users: [alice, no/such] }\n"
+                             "bind: [/home, relative, /scratch]\n";
+    const auto partial = parse_config_partial(text, "t.yaml");
+    CHECK(partial.readable);
+    REQUIRE(partial.errors.size() == 3);
+    CHECK(partial.errors[0].str().starts_with("t.yaml:2:7: 'tree' "));
+    CHECK(partial.errors[1].str() == "t.yaml:6:41: 'no/such' is not a valid user name");
+    CHECK(partial.errors[2].str().starts_with("t.yaml:7:15: 'bind' "));
+    // 'bad' is left out whole (never half of its allow-list), and 'default' naming it
+    // is not a second problem; the rest stands.
+    REQUIRE(partial.config.environments.size() == 2);
+    CHECK(partial.config.environments[1].name == "good");
+    CHECK(partial.config.environments[1].users == std::vector<std::string>{"alice"});
+    CHECK(partial.config.find("bad") == nullptr);
+    CHECK(partial.config.default_environment.empty());
+    CHECK(partial.config.tree == "/chos"); // the key at fault keeps its default...
+    CHECK(partial.failed_keys == std::set<std::string>{"tree", "environments", "bind"}); // ...and is named
+    REQUIRE(partial.config.binds.size() == 2);
+    CHECK(partial.config.binds[1].target == "/scratch");
+    // parse_config refuses the same text with the same lines.
+    CHECK(problems(text) == partial.errors[0].str() + "\n" + partial.errors[1].str() + "\n" + partial.errors[2].str());
+}
+
+TEST_CASE("a file that is no map: nothing parsed, the problem said")
+{
+    const auto partial = parse_config_partial("environments: [\n", "t.yaml");
+    CHECK_FALSE(partial.readable);
+    REQUIRE_FALSE(partial.errors.empty());
+    CHECK(partial.config.environments.empty());
+    CHECK(partial.config.source == "t.yaml");
+    const auto clean = parse_config_partial(minimal, "t.yaml");
+    CHECK(clean.errors.empty());
+    CHECK(clean.failed_keys.empty());
+    CHECK(clean.config == parse_config(minimal, "t.yaml"));
+}
