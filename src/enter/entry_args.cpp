@@ -45,11 +45,12 @@ Result<EntryArguments> parse_entry_arguments(EntryPoint entry, const std::vector
             if (has_value)
                 return wrong("takes no value");
             parsed.debug = true;
-        } else if (key == "fail_to_default" || (key == "root" && entry == EntryPoint::pam)) {
+        } else if (key == "fail_to_default" || (key == "root" && entry == EntryPoint::pam) ||
+                   (key == "submit_check" && entry == EntryPoint::spank)) {
             const auto b = has_value ? parse_bool(value) : std::nullopt;
             if (!b)
                 return wrong("expected yes or no");
-            (key == "root" ? parsed.root : parsed.fail_to_default.emplace()) = *b;
+            (key == "root" ? parsed.root : key == "submit_check" ? parsed.submit_check : parsed.fail_to_default.emplace()) = *b;
         } else if (key == "user_file") {
             // Joined to the home directory and read with the user's rights: the
             // configuration's own rule for `user_file:`, or empty for "none".

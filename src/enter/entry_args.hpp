@@ -6,6 +6,8 @@
 //   user_file=NAME        overrides the config's user_file; empty: read none
 //                         (the config's rule: a plain file name in the home directory)
 //   root=BOOL             switch root's sessions too (default no)  (pam_chos)
+//   submit_check=BOOL     srun/sbatch/salloc check --chos against the submit host's
+//                         configuration before submitting (default yes) (spank_chos)
 //
 // BOOL is yes|true|1 or no|false|0. Anything else -- an unknown argument, one meant
 // for the other module, a malformed value -- is refused with a message naming it: an
@@ -26,6 +28,7 @@ struct EntryArguments {
     std::optional<bool> fail_to_default;  // unset: the config's fail_to_default
     std::optional<std::string> user_file; // unset: the config's user_file; "": none
     bool root = false;                    // pam_chos: switch root's sessions too
+    bool submit_check = true;             // spank_chos: refuse --chos at submission too
     bool debug = false;                   // per-phase timings to the log
 };
 

@@ -9,6 +9,10 @@
 //                                     accept an option only when registered here)
 //   option callback                   srun/sbatch/salloc: refuse a malformed name at
 //                                     submit time; slurmstepd: remember the value
+//   slurm_spank_init_post_opt         srun/sbatch/salloc, as the user: refuse an
+//                                     environment this host's configuration does not
+//                                     allow them before the job is submitted, in
+//                                     CHOS's one line first (submit_check.hpp)
 //   slurm_spank_task_init_privileged  slurmstepd, in the forked task, root: enter()
 //   slurm_spank_task_init             the same task, now the user: back to the job's
 //                                     working directory, inside the environment
@@ -19,6 +23,9 @@
 #include "enter/enter.hpp"
 #include "enter/entry_args.hpp"
 #include "enter/env_diff.hpp"
+#include "enter/submit_check.hpp"
+
+#include "chos_build_config.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -216,8 +223,11 @@ chos::Result<> enter_task(spank_t sp, const chos::enter::EntryArguments& args)
     if (args.debug)
         for (const auto& line : chos::enter::timing_lines(report))
             slurm_info("chos: debug: %s", line.c_str());
-    if (report.fell_back_from)
-        // (the refusal's message quotes the refused name itself)
+    // Once per step, not once per task: every task fell back alike (the refusal's
+    // message quotes the refused name itself).
+    uint32_t task = 0;
+    if (report.fell_back_from &&
+        (spank_get_item(sp, S_TASK_GLOBAL_ID, &task) != ESPANK_SUCCESS || task == 0))
         slurm_spank_log("chos: %s: using the default environment '%s'", report.fell_back_from->c_str(),
                         entered->environment.c_str());
 
@@ -249,6 +259,34 @@ CHOS_EXPORT int slurm_spank_init(spank_t sp, int ac, char** av)
         return spank_ok;
     } catch (...) {
         return spank_fail;
+    }
+}
+
+// srun (local), sbatch and salloc (allocator), after their options, before anything is
+// submitted: the same refusal the node would give, at once, and only CHOS's line before
+// Slurm's own. A host without a CHOS configuration (or submit_check=no) leaves it to the
+// node.
+CHOS_EXPORT int slurm_spank_init_post_opt(spank_t sp, int ac, char** av)
+{
+    try {
+        if (spank_remote(sp) || !g_option)
+            return spank_ok;
+        if (spank_context() != S_CTX_LOCAL && spank_context() != S_CTX_ALLOCATOR)
+            return spank_ok;
+        auto parsed = plugin_arguments(ac, av);
+        if (!parsed) {
+            report_error(parsed.error().str());
+            return spank_fail;
+        }
+        if (!parsed->submit_check)
+            return spank_ok;
+        if (auto refused = chos::enter::refusal_at_submit(*g_option, CHOS_CONFIG_PATH)) {
+            report_error(*refused);
+            return spank_fail;
+        }
+        return spank_ok;
+    } catch (...) {
+        return spank_ok; // the node decides
     }
 }
 

@@ -17,7 +17,8 @@ IT_CFG_EXTRA="  secret:
 fail_to_default: true"
 slurm_config bullseye:"$IT_BASE/trees/bullseye"
 it_start
-slurm_start
+# The node's own decision: submit_check=no (the refusal at submission: submit_check.sh).
+SLURM_PLUGIN_ARGS="submit_check=no" slurm_start
 WORK=$SLURM_TEST_HOME/work
 as_user mkdir -p "$WORK" || it_fail "mkdir $WORK as the user"
 cd "$WORK" || it_fail "cd $WORK"
@@ -78,9 +79,14 @@ out=$(CHOS=secret as_user timeout 60 srun cat /etc/debian_version 2>&1); rc=$?
 assert_eq "CHOS=secret with fail_to_default: exit status ($out)" 0 "$rc"
 assert_eq "CHOS=secret with fail_to_default: the default" "11.11" "$(grep -v chos: <<< "$out")"
 assert_match "CHOS=secret with fail_to_default: the note" "chos: .*'secret'.*default environment 'bullseye'" "$out"
+# -n 2: the note once for the step, not once per task.
+out=$(CHOS=secret as_user timeout 60 srun -n 2 cat /etc/debian_version 2>&1); rc=$?
+assert_eq "CHOS=secret, srun -n 2: exit status ($out)" 0 "$rc"
+assert_eq "CHOS=secret, srun -n 2: both tasks in the default" "11.11 11.11" "$(grep -v chos: <<< "$out" | tr '\n' ' ' | sed 's/ $//')"
+assert_eq "CHOS=secret, srun -n 2: the note once ($out)" 1 "$(grep -c "default environment 'bullseye'" <<< "$out")"
 # The plugin argument overrides the config: fail_to_default=no fails.
 slurm_stop_daemons
-SLURM_PLUGIN_ARGS="fail_to_default=no" slurm_start
+SLURM_PLUGIN_ARGS="submit_check=no fail_to_default=no" slurm_start
 out=$(CHOS=secret as_user timeout 60 srun touch "$MARK" 2>&1); rc=$?
 assert_ne "CHOS=secret, fail_to_default=no: exit status" 0 "$rc"
 assert_match "CHOS=secret, fail_to_default=no: the message ($out)" "$forbidden_var" "$out"

@@ -26,6 +26,16 @@ TEST_CASE("spank_chos arguments: none")
     CHECK_FALSE(parsed->fail_to_default);
     CHECK_FALSE(parsed->user_file);
     CHECK_FALSE(parsed->debug);
+    CHECK(parsed->submit_check);
+}
+
+TEST_CASE("spank_chos arguments: submit_check, spank_chos's alone")
+{
+    auto parsed = parse_entry_arguments(EntryPoint::spank, {"submit_check=no"});
+    REQUIRE(parsed);
+    CHECK_FALSE(parsed->submit_check);
+    CHECK(refusal(EntryPoint::spank, {"submit_check=later"}) == "plugin argument 'submit_check=later': expected yes or no");
+    CHECK(refusal(EntryPoint::pam, {"submit_check=no"}) == "unknown module argument 'submit_check=no' (see pam_chos(8))");
 }
 
 TEST_CASE("spank_chos arguments: fail_to_default")
