@@ -1,4 +1,5 @@
-// libFuzzer target: chos.yaml parsing must refuse or accept, never crash or hang.
+// libFuzzer target: chos.yaml parsing must refuse or accept, never crash or hang; a
+// refused text read partially (chos-setup check) gives the same problems.
 // checks: J
 #include "config/yaml_config.hpp"
 
@@ -15,6 +16,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     } catch (const chos::config::ConfigError& e) {
         if (e.diagnostics().empty())
             __builtin_trap(); // a refusal must always say why
+        // check's partial read of the same text: the same problems, never a crash.
+        const auto partial = chos::config::parse_config_partial(text, "fuzz.yaml");
+        if (partial.errors.size() != e.diagnostics().size())
+            __builtin_trap();
+        for (const auto& env : partial.config.environments)
+            if (env.path.empty())
+                __builtin_trap(); // an environment left in is a whole one
     }
     return 0;
 }
