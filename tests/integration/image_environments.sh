@@ -164,9 +164,33 @@ it_say "$launches launches: $(((t1 - t0) / 1000000)) ms; 100 reloads: $(((t2 - t
 assert_eq "after $launches launches and 100 reloads: two image mounts" 2 "$(image_mounts)"
 assert_eq "and no more loop devices than at start" "$LOOPS" "$(test_loops)"
 
+# ---- stop --force while a process uses sq: its image stays, said; the next stop takes it
+sq_name=$(cd "$RUN/images" && ls -d sq@*)
+sq_dev=$(stat -c %d "$RUN/images/$sq_name")
+"${AS[@]}" "$BIN/chos-run" -o sq -- sh -c 'cd /etc && exec sleep 600' > "$IT_BASE/logs/busy.log" 2>&1 &
+BUSY=$!
+IT_PIDS+=("$BUSY")
+# The process whose working directory is on sq's image (chos-run's child, the sleep).
+on_sq() {
+    local d
+    for d in /proc/[0-9]*; do
+        [ "$(stat -L -c %d "$d/cwd" 2>/dev/null)" = "$sq_dev" ] && { echo "${d#/proc/}"; return 0; }
+    done
+    return 1
+}
+wait_for 10 on_sq || it_fail "the process in sq did not start: $(cat "$IT_BASE/logs/busy.log")"
+SLEEPER=$(on_sq)
+out=$(chos_setup stop --force 2>&1) || it_fail "stop --force: $out"
+IT_STOPPED=1
+assert_match "stop --force names the image that stays and why" \
+    "image mount '$RUN/images/$sq_name' stays: 1 process uses it" "$out"
+assert_eq "stop --force: only sq's image stays mounted" "$RUN/images/$sq_name" \
+    "$(it_mount_points | grep "^$RUN/images/")"
+kill -KILL "$SLEEPER" "$BUSY" 2>/dev/null
+wait "$BUSY" 2>/dev/null
+
 # ---- stop leaves no image mount and no loop device
 out=$(chos_setup stop 2>&1) || it_fail "stop: $out"
-IT_STOPPED=1
 assert_eq "stop: no image mount" 0 "$(image_mounts)"
 wait_for 10 test "$(test_loops)" = 0 || it_fail "loop devices stay after stop: $(losetup -l -n -O NAME,BACK-FILE | grep " $IT_BASE/")"
 it_done
