@@ -88,10 +88,14 @@ bool served(const Tree& tree, const std::string& environment, int root)
     return mounted && *mounted && same && *same;
 }
 
+// AT_STATX_DONT_SYNC: the device of what a /proc link leads to, without a request to
+// its file system -- a process holding a file of a hung FUSE or NFS mount must not
+// hang a reload.
 bool uses(const std::string& path, dev_t dev)
 {
-    struct stat st {};
-    return ::stat(path.c_str(), &st) == 0 && st.st_dev == dev;
+    struct statx stx {};
+    return ::statx(AT_FDCWD, path.c_str(), AT_STATX_DONT_SYNC, STATX_INO, &stx) == 0 &&
+           makedev(stx.stx_dev_major, stx.stx_dev_minor) == dev;
 }
 
 // A line of /proc/PID/maps names the device of a mapped file as "MAJ:MIN" (hex) in its
