@@ -151,6 +151,8 @@ private:
             parse_environments(*this, v, config, dropped_environments);
         } else if (key == "os_dirs") {
             parse_os_dirs(*this, v, config);
+        } else if (key == "image_dirs") {
+            parse_image_dirs(*this, v, config);
         } else if (key == "bind") {
             parse_binds(*this, v, config, bind_nodes);
         } else if (key == "shared_files") {

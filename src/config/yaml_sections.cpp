@@ -80,12 +80,13 @@ void parse_environments(YamlReader& r, const YAML::Node& v, Config& config, std:
         env.name = name;
         env.line = k.Mark().line + 1;
         if (!val.IsMap()) {
-            r.error(val, "environment '" + name + "' must be a map with at least 'path'");
+            r.error(val, "environment '" + name + "' must be a map with 'path' or 'image'");
             dropped.push_back(name);
             return;
         }
         const std::size_t problems_before = r.diagnostics().size();
         bool has_path = false;
+        bool has_image = false;
         r.for_each_key(val, "environment '" + name + "'", [&](const std::string& key, const YAML::Node& kk, const YAML::Node& vv) {
             if (key == "path") {
                 has_path = true;
@@ -93,6 +94,12 @@ void parse_environments(YamlReader& r, const YAML::Node& v, Config& config, std:
                 env.path_column = vv.Mark().column + 1;
                 if (auto p = r.path(vv, key, true))
                     env.path = *p;
+            } else if (key == "image") {
+                has_image = true;
+                env.path_line = vv.Mark().line + 1;
+                env.path_column = vv.Mark().column + 1;
+                if (auto p = r.path(vv, key, false))
+                    env.image = *p;
             } else if (key == "description") {
                 if (auto s = r.string(vv, key))
                     env.description = *s;
@@ -118,8 +125,10 @@ void parse_environments(YamlReader& r, const YAML::Node& v, Config& config, std:
                 r.unknown_key(kk, key, "environment '" + name + "'");
             }
         });
-        if (!has_path)
-            r.error(k, "environment '" + name + "' has no 'path'");
+        if (has_path && has_image)
+            r.error(k, "environment '" + name + "' has both 'path' and 'image' (give one: a directory tree or an image file)");
+        else if (!has_path && !has_image)
+            r.error(k, "environment '" + name + "' has neither 'path' nor 'image'");
         // Half an environment (a user dropped from its list, say) is never kept.
         if (r.diagnostics().size() != problems_before) {
             dropped.push_back(name);
@@ -147,6 +156,29 @@ void parse_os_dirs(YamlReader& r, const YAML::Node& v, Config& config)
             continue;
         }
         config.os_dirs.push_back(s);
+    }
+}
+
+void parse_image_dirs(YamlReader& r, const YAML::Node& v, Config& config)
+{
+    auto list = r.string_list(v, "image_dirs");
+    if (!list)
+        return;
+    std::set<std::string> seen;
+    for (auto& [s, node] : *list) {
+        if (auto problem = absolute_path_problem(s)) {
+            r.error(node, "image_dirs entry '" + quote_for_message(s) + "' " + *problem);
+            continue;
+        }
+        if (s == "/") {
+            r.error(node, "image_dirs entry cannot be '/' (name the directory that holds the images)");
+            continue;
+        }
+        if (!seen.insert(s).second) {
+            r.error(node, "duplicate image_dirs entry '" + s + "'");
+            continue;
+        }
+        config.image_dirs.push_back(s);
     }
 }
 
@@ -335,6 +367,11 @@ void check_tree_layout(YamlReader& r, const Config& config, const std::vector<YA
     for (const auto& env : config.environments) {
         if (!env.is_host() && inside(env.path, config.tree))
             r.error_at(env.path_line, env.path_column, "environment '" + env.name + "' path '" + env.path +
+                                                      "' lies inside the tree '" + config.tree + "'");
+    }
+    for (const auto& env : config.environments) {
+        if (env.is_image() && inside(env.image, config.tree))
+            r.error_at(env.path_line, env.path_column, "environment '" + env.name + "' image '" + env.image +
                                                       "' lies inside the tree '" + config.tree + "'");
     }
     if (inside(config.run_dir, config.tree) || inside(config.registry.mount, config.tree))

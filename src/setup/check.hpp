@@ -22,6 +22,10 @@ namespace chos::setup {
 struct CheckReport {
     std::vector<config::Diagnostic> errors;
     std::vector<config::Diagnostic> warnings;
+    // Images refused (common/image_file.hpp): errors for `check`; start and reload
+    // check each image again on the descriptor they mount and leave out only that
+    // environment (docs/images.md).
+    std::vector<config::Diagnostic> images;
 };
 
 // `unread_keys`: top-level keys the parser could not read (config::PartialConfig, for

@@ -2,6 +2,8 @@
 // (chos-setup(8)).
 #include "setup/commands.hpp"
 #include "setup/guard_daemon.hpp"
+#include "setup/images.hpp"
+#include "common/layout.hpp"
 #include "setup/launcher_state.hpp"
 #include "setup/support.hpp"
 
@@ -67,6 +69,22 @@ Result<> teardown_registry(const config::Config& config)
 
 // No tree: a stop --force under registered processes leaves the registry mounted (its
 // cgroups cannot go while they hold processes): finish that now.
+// The images' mounts under run_dir (docs/images.md): those no process uses go (their
+// loop devices clear themselves); one still used stays, and is said.
+Result<> release_images(const config::Config& config, Outcome& out)
+{
+    BuildReport images;
+    auto kept = sweep_image_mounts(config, nullptr, images);
+    out.merge(std::move(images));
+    if (!kept)
+        return std::unexpected(kept.error());
+    for (const auto& m : *kept)
+        out.warn("image mount '" + config.run_dir + "/" + std::string(layout::images_dir_name) + "/" + m.name +
+                 "' stays: " + std::to_string(m.users) + (m.users == 1 ? " process uses" : " processes use") +
+                 " it (run 'chos-setup stop' again once they exit)");
+    return {};
+}
+
 Result<> stop_leftovers(const Context& context, Outcome& out)
 {
     const config::Config& config = context.config;
@@ -77,6 +95,9 @@ Result<> stop_leftovers(const Context& context, Outcome& out)
         if (auto ok = stop_guard(context, run_dir->fd.get()); !ok)
             return ok;
     withdraw_for_launchers(context, run_dir ? run_dir->fd.get() : -1, out);
+    if (run_dir)
+        if (auto ok = release_images(config, out); !ok)
+            return ok;
     auto mounted = mounted_at(config.registry.mount);
     if (mounted && *mounted) {
         if (auto ok = teardown_registry(config); !ok)
@@ -141,6 +162,10 @@ Result<> take_down(const Context& context, Outcome& out)
         return error("'" + config.tree + "' still shows a CHOS tree after unmounting (stacked mounts?); run stop again",
                      "", "");
     out.note("unmounted '" + tree.path + "'");
+
+    // 4b. The images' mounts under run_dir.
+    if (auto ok = release_images(config, out); !ok)
+        return ok;
 
     // 5. What the launchers read, then the registry: environment cgroups and the
     //    hierarchy's mount.
