@@ -91,6 +91,11 @@ public:
     [[nodiscard]] virtual Result<Report> release(const SetupPlace& place, const config::Config& config) const = 0;
     [[nodiscard]] virtual Status status(const SetupPlace& place, const config::Config& config) const = 0;
 
+    // True when a running process keeps the view of the tree it entered whatever a reload
+    // changes (namespace: its mount namespace): a reload then replaces an environment
+    // whose path changed at once, under its processes, instead of waiting for them.
+    [[nodiscard]] virtual bool keeps_views() const noexcept { return false; }
+
     // ---- the mount guard (chos-guard) ------------------------------------------------
     // The namespaces of this backend's own whose trees the guard watches besides the
     // host's (namespace: each environment's, opened through the holder and verified);

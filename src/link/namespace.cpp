@@ -150,6 +150,8 @@ public:
 
     bool serve_renews_guarded_trees() const noexcept override { return true; }
 
+    bool keeps_views() const noexcept override { return true; }
+
     Result<> host_view(const config::Config& config) const override
     {
         entering = {};

@@ -108,6 +108,7 @@ Result<> bring_up(const Context& context, Mode mode, Outcome& out)
     BuildReport report;
     BuildOptions build;
     build.remove_stale = mode == Mode::reload;
+    build.views_kept = link.keeps_views();
     build.launcher_dir = context.options.launcher_dir;
     auto built = build_tree(*tree, config, build, process_counter(*registry), undo, report);
     out.merge(report);
