@@ -201,13 +201,12 @@ int main(int argc, char** argv)
     }
 
     // 6. The pid file, then tell whoever started us.
-    if (auto ok = pid_file->write(::getpid()); !ok)
-        return give_up(ok.error());
-    if (daemon->detached()) {
+    auto to_syslog = [] {
         ::openlog("chos-guard", LOG_PID | LOG_NDELAY, LOG_DAEMON);
         use_syslog = true;
-        daemon->ready();
-    }
+    };
+    if (auto ok = platform::announce_serving(*daemon, *pid_file, to_syslog); !ok)
+        return give_up(ok.error());
     say(LOG_NOTICE, "watching %zu mount namespace%s beneath %s (pid %d)", guard->size(),
         guard->size() == 1 ? "" : "s", config.tree.c_str(), static_cast<int>(::getpid()));
 
