@@ -6,11 +6,15 @@
  *
  *   fork_storm LINK REGDIR TOTAL P ENV...     (REGDIR "-": no registration, expect
  *                                              the literal target given as ENV)
+ * An ENV of the form NAME@NSFILE (backend namespace): the worker also enters the mount
+ * namespace NSFILE (e.g. /proc/<chos-nsd>/fd/<n>) before it forks, as the launcher does;
+ * its children read LINK there and must see ../os/NAME.
  * Static build: cc -O2 -static -o fork_storm fork_storm.c */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,8 +60,16 @@ int main(int argc, char **argv)
         if (p)
             continue;
         close(fds[0]);
-        const char *env = envs[w % nenv];
-        char want[PATH_MAX];
+        char env[256], want[PATH_MAX];
+        snprintf(env, sizeof env, "%s", envs[w % nenv]);
+        char *at = strchr(env, '@');
+        if (at != NULL) {
+            *at = '\0';
+            int ns = open(at + 1, O_RDONLY | O_CLOEXEC);
+            if (ns < 0 || setns(ns, CLONE_NEWNS) != 0 || chdir("/") != 0)
+                _exit(3);
+            close(ns);
+        }
         if (strcmp(regdir, "-") == 0) {
             snprintf(want, sizeof want, "%s", env);
         } else {

@@ -1,5 +1,7 @@
 #include "common/daemonize.hpp"
 
+#include "common/own_pid_file.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -60,6 +62,17 @@ void Daemon::failed() noexcept
     const char bad = 1;
     (void)!::write(pipe_.get(), &bad, 1);
     pipe_.reset();
+}
+
+Result<> announce_serving(Daemon& daemon, OwnPidFile& pid_file, void (*quiet)())
+{
+    if (auto ok = pid_file.write(::getpid()); !ok)
+        return ok;
+    if (daemon.detached()) {
+        quiet();
+        daemon.ready();
+    }
+    return {};
 }
 
 } // namespace chos::platform

@@ -2,13 +2,16 @@
 // (or "failed", with the reason already on stderr): the parent waits for the child's
 // verdict through a pipe. libfuse's fuse_daemonize() lets the parent exit before the
 // caller knows whether the mount and the pid file exist, which chos-setup and init
-// scripts would have to poll for. Used by chos-linkfs and chos-guard.
+// scripts would have to poll for. Used by chos-linkfs and chos-guard, whose start-up
+// ends the same way: announce_serving.
 #pragma once
 
 #include "common/error.hpp"
 #include "common/fd.hpp"
 
 namespace chos::platform {
+
+class OwnPidFile;
 
 class Daemon {
 public:
@@ -28,5 +31,11 @@ private:
     Fd pipe_;
     bool detached_ = false;
 };
+
+// The end of a daemon's start-up: its pid file written (own_pid_file.hpp) -- readers
+// take it as "serving" -- then, when it detached, `quiet()` (its messages move off
+// stderr, which ready() points at /dev/null) and ready(). On an error nothing is told:
+// the caller reports it and calls failed().
+[[nodiscard]] Result<> announce_serving(Daemon& daemon, OwnPidFile& pid_file, void (*quiet)());
 
 } // namespace chos::platform

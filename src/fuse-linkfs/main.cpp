@@ -188,14 +188,10 @@ int main(int argc, char** argv)
     }
 
     // 9. The pid file, then tell whoever started us.
-    if (auto ok = pid_file->write(::getpid()); !ok) {
+    if (auto ok = platform::announce_serving(*daemon, *pid_file, [] { log::use_syslog(); }); !ok) {
         fuse_remove_signal_handlers(se);
         fuse_session_destroy(se);
         return give_up(ok.error());
-    }
-    if (daemon->detached()) {
-        log::use_syslog();
-        daemon->ready();
     }
     // cgroup2: empty registration leaves go every minute (docs/architecture.md "The
     // registry").

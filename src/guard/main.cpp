@@ -1,7 +1,8 @@
 // chos-guard: the mount guard's daemon (chos-guard(8); docs/architecture.md "The mount
 // guard"). chos-setup start runs it, stop ends it, status shows it. It watches the host's
-// mount namespace beneath the configuration's `tree:` (and each --namespace NSFILE:ROOT
-// given) and makes every mount that arrives there nosuid,nodev as its parent mount is
+// mount namespace beneath the configuration's `tree:`, the namespaces of the link backend's
+// own (link::Backend::guarded_trees: with `backend: namespace`, each environment's, held
+// by chos-nsd), and each --namespace NSFILE:ROOT given, and makes every mount that arrives there nosuid,nodev as its parent mount is
 // (guard/plan.hpp). Single-threaded on purpose: it setns(2)s into the namespaces it
 // watches.
 //
@@ -15,6 +16,7 @@
 #include "common/pid_file.hpp"
 #include "config/yaml_config.hpp"
 #include "guard/mount_guard.hpp"
+#include "link/backend.hpp"
 
 #include <boost/program_options.hpp>
 
@@ -164,7 +166,8 @@ int main(int argc, char** argv)
         return status;
     };
 
-    // 5. The namespaces: the host's (ours) first, with the tree; one pass each.
+    // 5. The namespaces: the host's (ours) first, with the tree, then the backend's and
+    //    --namespace's; one pass each.
     auto guard = guard::MountGuard::create();
     if (!guard)
         return give_up(guard.error());
@@ -174,6 +177,15 @@ int main(int argc, char** argv)
         if (!own)
             return give_up(Error{"cannot open", "/proc/self/ns/mnt", errno, ""});
         auto first = guard->add(std::move(own), config.tree);
+        if (!first)
+            return give_up(first.error());
+        log.report(*first);
+    }
+    auto backend_trees = link::for_setup(config).guarded_trees(config);
+    if (!backend_trees)
+        return give_up(backend_trees.error());
+    for (auto& t : *backend_trees) {
+        auto first = guard->add(std::move(t.ns), t.root);
         if (!first)
             return give_up(first.error());
         log.report(*first);
@@ -189,13 +201,12 @@ int main(int argc, char** argv)
     }
 
     // 6. The pid file, then tell whoever started us.
-    if (auto ok = pid_file->write(::getpid()); !ok)
-        return give_up(ok.error());
-    if (daemon->detached()) {
+    auto to_syslog = [] {
         ::openlog("chos-guard", LOG_PID | LOG_NDELAY, LOG_DAEMON);
         use_syslog = true;
-        daemon->ready();
-    }
+    };
+    if (auto ok = platform::announce_serving(*daemon, *pid_file, to_syslog); !ok)
+        return give_up(ok.error());
     say(LOG_NOTICE, "watching %zu mount namespace%s beneath %s (pid %d)", guard->size(),
         guard->size() == 1 ? "" : "s", config.tree.c_str(), static_cast<int>(::getpid()));
 

@@ -24,6 +24,7 @@
 #pragma once
 
 #include "common/error.hpp"
+#include "common/fd.hpp"
 #include "common/report.hpp"
 #include "config/config.hpp"
 #include "registry/registry.hpp"
@@ -51,6 +52,14 @@ struct SetupPlace {
 struct Status {
     std::vector<std::pair<std::string, std::string>> lines;
     bool healthy = true;
+};
+
+// A mount namespace of a backend's own, besides the host's, whose tree the mount guard
+// watches (docs/architecture.md "The mount guard").
+struct GuardedTree {
+    std::string environment; // whose namespace it is (messages)
+    Fd ns;                   // an nsfs fd of the mount namespace
+    std::string root;        // the tree's root in that namespace
 };
 
 // What the enter library learns before registering, for after_register.
@@ -81,6 +90,24 @@ public:
     // stop, before the tree is unmounted and the registry torn down.
     [[nodiscard]] virtual Result<Report> release(const SetupPlace& place, const config::Config& config) const = 0;
     [[nodiscard]] virtual Status status(const SetupPlace& place, const config::Config& config) const = 0;
+
+    // True when a running process keeps the view of the tree it entered whatever a reload
+    // changes (namespace: its mount namespace): a reload then replaces an environment
+    // whose path changed at once, under its processes, instead of waiting for them.
+    [[nodiscard]] virtual bool keeps_views() const noexcept { return false; }
+
+    // ---- the mount guard (chos-guard) ------------------------------------------------
+    // The namespaces of this backend's own whose trees the guard watches besides the
+    // host's (namespace: each environment's, opened through the holder and verified);
+    // called by chos-guard as it starts, after serve.
+    [[nodiscard]] virtual Result<std::vector<GuardedTree>> guarded_trees(const config::Config&) const
+    {
+        return std::vector<GuardedTree>{};
+    }
+    // True when serve replaces those namespaces (namespace: every start and reload makes
+    // new ones): chos-setup then restarts a running guard after serve, so that it lets
+    // the old ones go and watches the new.
+    [[nodiscard]] virtual bool serve_renews_guarded_trees() const noexcept { return false; }
 
     // ---- entering ------------------------------------------------------------------
     // Right after the configuration is read: leave whatever view of the system an

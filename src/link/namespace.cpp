@@ -9,7 +9,10 @@
 // the namespaces hold copies of its hierarchy's mount). Entering: host_view returns a
 // caller inside an environment's namespace to the host's, through the holder;
 // before_chroot enters the chosen environment's namespace, through the holder. Both
-// verify the holder and the namespace first (ns_record.hpp).
+// verify the holder and the namespace first (ns_record.hpp). The mount guard: chos-guard
+// watches each environment's namespace beneath the tree (guarded_trees, through the
+// holder, verified the same way); every serve makes new namespaces, so chos-setup
+// restarts the guard after it and the old ones are let go.
 #include "link/backend.hpp"
 
 #include "common/layout.hpp"
@@ -129,6 +132,25 @@ public:
         }
         return status;
     }
+
+    Result<std::vector<GuardedTree>> guarded_trees(const config::Config& config) const override
+    {
+        auto record = read_ns_record(config.run_dir);
+        if (!record)
+            return std::unexpected(record.error());
+        std::vector<GuardedTree> trees;
+        for (const auto& [name, held] : record->environments) {
+            auto ns = open_held(*record, held, name);
+            if (!ns)
+                return std::unexpected(ns.error());
+            trees.push_back({name, std::move(*ns), config.tree});
+        }
+        return trees;
+    }
+
+    bool serve_renews_guarded_trees() const noexcept override { return true; }
+
+    bool keeps_views() const noexcept override { return true; }
 
     Result<> host_view(const config::Config& config) const override
     {

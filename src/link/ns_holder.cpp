@@ -29,9 +29,6 @@ constexpr auto term_timeout = 5s;
 constexpr auto kill_timeout = 2s;
 constexpr int ready_fd = 3; // the pipe end the holder says "ok" (or why not) on
 
-// The holder's own state (only ever set in the holder process).
-std::vector<GuardedNamespace> held;
-
 // run_dir, root's alone, open for *at() calls that write in it.
 Result<Fd> open_run_dir(const std::string& run_dir)
 {
@@ -60,7 +57,6 @@ Result<> hold(const config::Config& config)
     if (!host)
         return sys_error("cannot open the host's mount namespace");
     record.host = {host.get(), inode_of(host.get())};
-    held.push_back({"", host.get(), config.tree});
     for (const auto& env : config.environments) {
         if (env.is_host())
             continue; // the host environment is the host's own namespace, never chrooted
@@ -76,7 +72,6 @@ Result<> hold(const config::Config& config)
         if (!ns)
             return std::unexpected(ns.error());
         record.environments[env.name] = {ns->get(), inode_of(ns->get())};
-        held.push_back({env.name, ns->get(), config.tree});
         (void)ns->release(); // held until the holder exits
     }
     (void)host.release();
@@ -109,8 +104,8 @@ Result<> hold(const config::Config& config)
     ::close(ready_fd);
     if (answer != "ok\n")
         ::_exit(1);
-    // Nothing to do but hold: the guard of late mounts (issue 12, item 4) polls the
-    // namespaces of held_namespaces() here.
+    // Nothing to do but hold: chos-guard watches the namespaces through the record
+    // (namespace.cpp, guarded_trees).
     for (;;) {
         siginfo_t info{};
         if (::sigwaitinfo(&wait_for, &info) > 0)
@@ -213,11 +208,6 @@ Result<> stop_holder(const SetupPlace& place, pid_t pid)
         platform::remove_pid_file(dir->get(), ns_pid_file_name, pid);
     }
     return {};
-}
-
-std::vector<GuardedNamespace> held_namespaces()
-{
-    return held;
 }
 
 } // namespace chos::link

@@ -17,10 +17,8 @@
 #include "link/backend.hpp"
 #include "link/ns_record.hpp"
 
-#include <optional>
 #include <string>
 #include <sys/types.h>
-#include <vector>
 
 namespace chos::link {
 
@@ -34,13 +32,5 @@ namespace chos::link {
 // and pid file when they are still its own.
 [[nodiscard]] Result<> stop_holder(const SetupPlace& place, pid_t pid);
 
-// Inside the holder: the namespaces it holds, for the late-mount guard (issue 12, item
-// 4): each environment's namespace and the tree's root path in it, and the host's.
-struct GuardedNamespace {
-    std::string environment; // "" for the host's namespace
-    int fd = -1;             // an nsfs fd of the mount namespace, open in this process
-    std::string tree;        // the tree's root in that namespace (config `tree:`)
-};
-[[nodiscard]] std::vector<GuardedNamespace> held_namespaces();
 
 } // namespace chos::link

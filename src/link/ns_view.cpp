@@ -158,14 +158,29 @@ Result<Fd> build_environment_namespace(const config::Config& config, const confi
     // .chos holds only what this environment needs: the launchers and its own entry
     // (the link's answer points there). Binding all of the host's .chos would copy
     // every environment's mounts into every namespace: quadratic in environments.
+    // The launchers' directory is made in the view and each of its entries bound on its
+    // own, as on the host's tree: a launcher's bind then sits directly on the view's
+    // root, where the mount guard takes mounts as CHOS's own and leaves their setuid bit
+    // (under a bind of the whole directory it would make them as strict as that bind).
     const std::string bin_shown = layout::in_tree(config.tree, layout::launcher_dir);
     std::vector<Entry> meta;
-    if (auto bin = platform::open_pinned(tree->get(), std::string(layout::launcher_dir), O_PATH | O_DIRECTORY,
+    bool has_bin = false;
+    if (auto bin = platform::open_pinned(tree->get(), std::string(layout::launcher_dir), O_RDONLY | O_DIRECTORY,
                                          platform::resolve_beneath, bin_shown)) {
-        Entry entry;
-        entry.name = std::string(layout::launcher_dir);
-        entry.source = std::move(*bin);
-        meta.push_back(std::move(entry));
+        has_bin = true;
+        Fd bin_listing(::openat(bin->get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!bin_listing)
+            return sys_error("cannot list", bin_shown);
+        auto launchers = platform::read_directory(std::move(bin_listing), bin_shown);
+        if (!launchers)
+            return std::unexpected(launchers.error());
+        for (const auto& item : *launchers) {
+            auto entry = pin_entry(bin->get(), item.name, bin_shown + "/" + item.name, 0);
+            if (!entry)
+                return std::unexpected(entry.error());
+            entry->name = std::string(layout::launcher_dir) + "/" + item.name;
+            meta.push_back(std::move(*entry));
+        }
     }
     {
         Entry entry;
@@ -181,8 +196,8 @@ Result<Fd> build_environment_namespace(const config::Config& config, const confi
     for (auto& entry : entries)
         if (auto ok = place_entry(root->get(), entry, layout::in_tree(config.tree, entry.name)); !ok)
             return std::unexpected(ok.error());
-    for (const char* dir : {".chos", ".chos/os", ".chos/fs"})
-        if (::mkdirat(root->get(), dir, 0755) != 0)
+    for (const char* dir : {".chos", ".chos/os", ".chos/fs", ".chos/bin"})
+        if ((has_bin || std::string_view(dir) != layout::launcher_dir) && ::mkdirat(root->get(), dir, 0755) != 0)
             return sys_error("cannot make directory", layout::in_tree(config.tree, dir));
     for (auto& entry : meta)
         if (auto ok = place_entry(root->get(), entry, layout::in_tree(config.tree, entry.name)); !ok)

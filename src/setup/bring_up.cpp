@@ -109,6 +109,7 @@ Result<> bring_up(const Context& context, Mode mode, Outcome& out)
     BuildReport report;
     BuildOptions build;
     build.remove_stale = mode == Mode::reload;
+    build.views_kept = link.keeps_views();
     build.launcher_dir = context.options.launcher_dir;
     auto built = build_tree(*tree, config, build, process_counter(*registry), undo, report);
     for (const auto& line : report.refused)
@@ -154,8 +155,9 @@ Result<> bring_up(const Context& context, Mode mode, Outcome& out)
     out.merge(std::move(*served));
 
     // 7b. The mount guard: from now on every mount that arrives under the tree is made
-    //     as strict as its parent (docs/architecture.md "The mount guard").
-    auto guarded = ensure_guard(context, run_dir->fd.get());
+    //     as strict as its parent (docs/architecture.md "The mount guard"), in the
+    //     namespaces serve made too (a running guard watches the old ones: restarted).
+    auto guarded = ensure_guard(context, run_dir->fd.get(), link.serve_renews_guarded_trees());
     if (!guarded)
         return std::unexpected(guarded.error());
     if (*guarded == GuardAction::started && mode == Mode::reload)
@@ -164,6 +166,8 @@ Result<> bring_up(const Context& context, Mode mode, Outcome& out)
         out.note("started chos-guard");
     else if (*guarded == GuardAction::restarted)
         out.say("restarted chos-guard (the old one was stopped)");
+    else if (*guarded == GuardAction::renewed)
+        out.note("restarted chos-guard (it watches the new namespaces)");
 
     // 8. What the launchers read instead of computing, in one step, under the lock.
     publish_for_launchers(context, run_dir->fd.get(), out);

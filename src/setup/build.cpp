@@ -40,7 +40,7 @@ Result<> build_tree(const Tree& tree, const config::Config& config, const BuildO
     if (options.remove_stale)
         if (auto ok = remove_stale_shared_files(tree, config, state->shared_files, report); !ok)
             return ok;
-    if (auto ok = sync_environments(tree, config, options.remove_stale, count, undo, report); !ok)
+    if (auto ok = sync_environments(tree, config, options.remove_stale, count, options.views_kept, undo, report); !ok)
         return ok;
     state->shared_files = config.shared_files;
     if (auto ok = save_state(tree.root.get(), tree.path, *state); !ok)

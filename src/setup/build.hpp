@@ -16,6 +16,9 @@ struct BuildOptions {
     // reload: take out what left the config (never under registered processes).
     // start: only add what is missing.
     bool remove_stale = false;
+    // The link backend keeps each running process's view (link::Backend::keeps_views):
+    // an environment whose path changed is replaced under its processes.
+    bool views_kept = false;
     // Directory of the setuid chos and chos-run bound into .chos/bin (P9); empty: CHOS_BINDIR.
     std::string launcher_dir;
 };

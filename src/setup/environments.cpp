@@ -164,11 +164,16 @@ std::optional<std::size_t> registered(const std::string& name, const ProcessCoun
 // reload replaces an environment's entry (another path, host <-> tree) only when no
 // process is registered there; otherwise it warns and keeps the old one.
 bool may_replace(const std::string& name, const char* change, const char* old_one, const ProcessCounter& count,
-                 BuildReport& report)
+                 bool views_kept, BuildReport& report)
 {
     auto n = registered(name, count, report);
     if (!n)
         return false;
+    if (*n != 0 && views_kept) {
+        report.note("environment '" + name + "' " + change + "; " + old_one + " stays in the view of the " +
+                    processes(*n) + " running there, new launches get the new one");
+        return true;
+    }
     if (*n != 0) {
         report.warn("environment '" + name + "' " + change + " but " + processes(*n) + " still run in " + old_one +
                     "; kept until they exit (run reload again)");
@@ -289,7 +294,8 @@ Result<> overlay_profile(const Tree& tree, const config::Environment& environmen
 }
 
 Result<> mount_environment(const Tree& tree, const config::Environment& environment, const config::Config& config,
-                           bool remove_stale, const ProcessCounter& count, UndoLog& undo, BuildReport& report)
+                           bool remove_stale, const ProcessCounter& count, bool views_kept, UndoLog& undo,
+                           BuildReport& report)
 {
     const std::string entry = entry_of(environment.name);
     auto kind = entry_kind(tree, environment.name);
@@ -304,7 +310,7 @@ Result<> mount_environment(const Tree& tree, const config::Environment& environm
                             "' is still its old tree; run 'chos-setup reload'");
                 return {};
             }
-            if (!may_replace(environment.name, "changed to the host", "its old tree", count, report))
+            if (!may_replace(environment.name, "changed to the host", "its old tree", count, views_kept, report))
                 return {};
             if (auto ok = remove_entry(tree, environment.name); !ok)
                 return ok;
@@ -341,7 +347,7 @@ Result<> mount_environment(const Tree& tree, const config::Environment& environm
                         "'; run 'chos-setup reload'");
             return {};
         }
-        if (!may_replace(environment.name, "changed its path", "the old one", count, report))
+        if (!may_replace(environment.name, "changed its path", "the old one", count, views_kept, report))
             return {};
         if (auto ok = remove_entry(tree, environment.name); !ok)
             return ok;
@@ -373,7 +379,7 @@ Result<> mount_environment(const Tree& tree, const config::Environment& environm
             // namespace, open files, working directory), which stays mounted under
             // run_dir until none uses it (sweep_image_mounts).
             if (!environment.is_image() &&
-                !may_replace(environment.name, "changed its path", "the old one", count, report))
+                !may_replace(environment.name, "changed its path", "the old one", count, views_kept, report))
                 return {};
             if (auto ok = detach(fd->get(), tree.shown(mount)); !ok)
                 return ok;
@@ -476,7 +482,7 @@ Result<> remove_stale_shared_files(const Tree& tree, const config::Config& confi
 }
 
 Result<> sync_environments(const Tree& tree, const config::Config& config, bool remove_stale,
-                           const ProcessCounter& count, UndoLog& undo, BuildReport& report)
+                           const ProcessCounter& count, bool views_kept, UndoLog& undo, BuildReport& report)
 {
     if (remove_stale) {
         auto names = list_directory(tree, os_dir);
@@ -499,7 +505,7 @@ Result<> sync_environments(const Tree& tree, const config::Config& config, bool 
         }
     }
     for (const auto& environment : config.environments)
-        if (auto ok = mount_environment(tree, environment, config, remove_stale, count, undo, report); !ok)
+        if (auto ok = mount_environment(tree, environment, config, remove_stale, count, views_kept, undo, report); !ok)
             return ok;
     return {};
 }

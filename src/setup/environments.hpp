@@ -43,7 +43,8 @@ enum class EntryKind {
 // Make every configured environment present. Without remove_stale (start) an entry
 // that does not match the config (another path, host <-> tree) is reported and
 // left alone; with remove_stale (reload) it is replaced when no process is
-// registered in it, and entries of environments that left the config are removed
+// registered in it -- or at once when `views_kept` (the link backend keeps each running
+// process's view of the tree it entered: namespace) -- and entries of environments that left the config are removed
 // -- or kept, while processes are registered there (report.kept_environments).
 // reload: the binds of shared files that were in `bound_before` (the setup state) and
 // left the config are taken out of every mounted environment -- only where the mount
@@ -53,6 +54,7 @@ enum class EntryKind {
                                                  BuildReport& report);
 
 [[nodiscard]] Result<> sync_environments(const Tree& tree, const config::Config& config, bool remove_stale,
-                                         const ProcessCounter& count, UndoLog& undo, BuildReport& report);
+                                         const ProcessCounter& count, bool views_kept, UndoLog& undo,
+                                         BuildReport& report);
 
 } // namespace chos::setup

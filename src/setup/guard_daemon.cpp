@@ -69,21 +69,24 @@ Result<pid_t> launch(const Context& context, int run_dir_fd)
 
 } // namespace
 
-Result<GuardAction> ensure_guard(const Context& context, int run_dir_fd)
+Result<GuardAction> ensure_guard(const Context& context, int run_dir_fd, bool renew)
 {
     auto pid = read_pid(context, run_dir_fd);
     if (!pid)
         return std::unexpected(pid.error());
     const auto state = platform::daemon_state(*pid, platform::guard_comm);
-    if (*pid != 0 && state == platform::DaemonState::running)
+    const bool running = *pid != 0 && state == platform::DaemonState::running;
+    if (running && !renew)
         return GuardAction::kept;
     const bool replacing = *pid != 0 && state != platform::DaemonState::gone;
+    // A renewal stops the old guard before the new one starts (one guard.pid): a mount
+    // arriving in between is fixed by the new guard's first pass, before start returns.
     if (auto ok = stop_guard(context, run_dir_fd); !ok)
         return std::unexpected(ok.error());
     auto started = launch(context, run_dir_fd);
     if (!started)
         return std::unexpected(started.error());
-    return replacing ? GuardAction::restarted : GuardAction::started;
+    return running ? GuardAction::renewed : replacing ? GuardAction::restarted : GuardAction::started;
 }
 
 Result<> stop_guard(const Context& context, int run_dir_fd)
