@@ -70,9 +70,10 @@ inline constexpr std::string_view guard_pid_file_name = "guard.pid"; // chos-gua
 inline constexpr std::string_view registry_record_name = "registry";
 inline constexpr std::string_view ns_pid_file_name = "nsd.pid";    // chos-nsd's (backend namespace)
 inline constexpr std::string_view ns_record_name = "namespaces";   // the namespaces chos-nsd holds
+inline constexpr std::string_view images_dir_name = "images"; // image mounts (docs/images.md)
 // Every file CHOS keeps in run_dir (a run_dir holding anything else is not CHOS's).
 inline constexpr std::array run_dir_files{pid_file_name, guard_pid_file_name, registry_record_name,
-                                          ns_pid_file_name, ns_record_name};
+                                          ns_pid_file_name, ns_record_name, images_dir_name};
 
 // "<tree>/<relative>" ("" gives the tree itself).
 [[nodiscard]] inline std::string in_tree(std::string_view tree, std::string_view relative)

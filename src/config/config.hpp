@@ -53,7 +53,8 @@ struct EnvironmentRules {
 
 struct Environment {
     std::string name;        // matches is_valid_environment_name()
-    std::string path;        // absolute, normalized; "/" is the host
+    std::string path;        // absolute, normalized; "/" is the host; empty for an image
+    std::string image;       // absolute, normalized image file (exclusive with path)
     std::string description;
     std::vector<std::string> users;  // empty users and groups: everyone may use it
     std::vector<std::string> groups;
@@ -61,10 +62,13 @@ struct Environment {
     EnvironmentRules rules;  // applied after the global rules
     bool hidden = false;     // left out of `chos --list` (still usable by name)
     int line = 0;            // where it was defined, for messages
-    int path_line = 0;       // where its 'path:' value is (messages about the tree)
+    int path_line = 0;       // where its 'path:' or 'image:' value is (messages about the tree)
     int path_column = 0;
 
     [[nodiscard]] bool is_host() const { return path == "/"; }
+    [[nodiscard]] bool is_image() const { return !image.empty(); }
+    // The environment's source as chos.yaml names it (for messages).
+    [[nodiscard]] const std::string& source() const { return is_image() ? image : path; }
     [[nodiscard]] bool restricted() const { return !users.empty() || !groups.empty(); }
 
     template <typename Visit>
@@ -72,6 +76,7 @@ struct Environment {
     {
         visit("name", &Environment::name);
         visit("path", &Environment::path);
+        visit("image", &Environment::image);
         visit("description", &Environment::description);
         visit("users", &Environment::users);
         visit("groups", &Environment::groups);
@@ -132,6 +137,9 @@ struct Config {
     RegistryConfig registry;
     std::vector<Environment> environments; // in file order
     std::vector<std::string> os_dirs;
+    // The administrator's directories images may lie in (chos.yaml(5) image_dirs;
+    // docs/images.md): an environment's image: must be beneath one of them.
+    std::vector<std::string> image_dirs;
     std::vector<BindMount> binds;
     std::vector<std::string> shared_files;
     // Host programs run from inside every environment (chos.yaml(5) host_commands): a
@@ -165,6 +173,7 @@ struct Config {
         visit("registry", &Config::registry);
         visit("environments", &Config::environments);
         visit("os_dirs", &Config::os_dirs);
+        visit("image_dirs", &Config::image_dirs);
         visit("binds", &Config::binds);
         visit("shared_files", &Config::shared_files);
         visit("host_commands", &Config::host_commands);

@@ -116,6 +116,8 @@ public:
                 parse_environments(*this, v, config);
             } else if (key == "os_dirs") {
                 parse_os_dirs(*this, v, config);
+            } else if (key == "image_dirs") {
+                parse_image_dirs(*this, v, config);
             } else if (key == "bind") {
                 parse_binds(*this, v, config, bind_nodes);
             } else if (key == "shared_files") {
@@ -135,6 +137,7 @@ public:
             error(default_node, "'default' names environment '" + quote_for_message(config.default_environment) +
                                     "', which is not defined under 'environments'");
         check_tree_layout(*this, config, bind_nodes);
+        check_images(*this, config);
 
         if (failed())
             give_up();

@@ -80,10 +80,11 @@ void parse_environments(YamlReader& r, const YAML::Node& v, Config& config)
         env.name = name;
         env.line = k.Mark().line + 1;
         if (!val.IsMap()) {
-            r.error(val, "environment '" + name + "' must be a map with at least 'path'");
+            r.error(val, "environment '" + name + "' must be a map with 'path' or 'image'");
             return;
         }
         bool has_path = false;
+        bool has_image = false;
         r.for_each_key(val, "environment '" + name + "'", [&](const std::string& key, const YAML::Node& kk, const YAML::Node& vv) {
             if (key == "path") {
                 has_path = true;
@@ -91,6 +92,12 @@ void parse_environments(YamlReader& r, const YAML::Node& v, Config& config)
                 env.path_column = vv.Mark().column + 1;
                 if (auto p = r.path(vv, key, true))
                     env.path = *p;
+            } else if (key == "image") {
+                has_image = true;
+                env.path_line = vv.Mark().line + 1;
+                env.path_column = vv.Mark().column + 1;
+                if (auto p = r.path(vv, key, false))
+                    env.image = *p;
             } else if (key == "description") {
                 if (auto s = r.string(vv, key))
                     env.description = *s;
@@ -116,11 +123,15 @@ void parse_environments(YamlReader& r, const YAML::Node& v, Config& config)
                 r.unknown_key(kk, key, "environment '" + name + "'");
             }
         });
-        if (!has_path) {
-            r.error(k, "environment '" + name + "' has no 'path'");
+        if (has_path && has_image) {
+            r.error(k, "environment '" + name + "' has both 'path' and 'image' (give one: a directory tree or an image file)");
             return;
         }
-        if (!env.path.empty())
+        if (!has_path && !has_image) {
+            r.error(k, "environment '" + name + "' has neither 'path' nor 'image'");
+            return;
+        }
+        if (!env.path.empty() || !env.image.empty())
             config.environments.push_back(std::move(env));
     });
 }
@@ -143,6 +154,29 @@ void parse_os_dirs(YamlReader& r, const YAML::Node& v, Config& config)
             continue;
         }
         config.os_dirs.push_back(s);
+    }
+}
+
+void parse_image_dirs(YamlReader& r, const YAML::Node& v, Config& config)
+{
+    auto list = r.string_list(v, "image_dirs");
+    if (!list)
+        return;
+    std::set<std::string> seen;
+    for (auto& [s, node] : *list) {
+        if (auto problem = absolute_path_problem(s)) {
+            r.error(node, "image_dirs entry '" + quote_for_message(s) + "' " + *problem);
+            continue;
+        }
+        if (s == "/") {
+            r.error(node, "image_dirs entry cannot be '/' (name the directory that holds the images)");
+            continue;
+        }
+        if (!seen.insert(s).second) {
+            r.error(node, "duplicate image_dirs entry '" + s + "'");
+            continue;
+        }
+        config.image_dirs.push_back(s);
     }
 }
 
@@ -333,8 +367,28 @@ void check_tree_layout(YamlReader& r, const Config& config, const std::vector<YA
             r.error_at(env.path_line, env.path_column, "environment '" + env.name + "' path '" + env.path +
                                                       "' lies inside the tree '" + config.tree + "'");
     }
+    for (const auto& env : config.environments) {
+        if (env.is_image() && inside(env.image, config.tree))
+            r.error_at(env.path_line, env.path_column, "environment '" + env.name + "' image '" + env.image +
+                                                      "' lies inside the tree '" + config.tree + "'");
+    }
     if (inside(config.run_dir, config.tree) || inside(config.registry.mount, config.tree))
         r.error_at(0, 0, "run_dir and registry.mount must lie outside the tree '" + config.tree + "'");
+}
+
+void check_images(YamlReader& r, const Config& config)
+{
+    for (const auto& env : config.environments) {
+        if (!env.is_image())
+            continue;
+        const bool listed = std::any_of(config.image_dirs.begin(), config.image_dirs.end(), [&](const std::string& dir) {
+            return env.image.size() > dir.size() && env.image.starts_with(dir) && env.image[dir.size()] == '/';
+        });
+        if (!listed)
+            r.error_at(env.path_line, env.path_column,
+                       "environment '" + env.name + "' image '" + env.image + "' is not beneath any of image_dirs" +
+                           (config.image_dirs.empty() ? std::string(" (none is set)") : std::string()));
+    }
 }
 
 } // namespace chos::config

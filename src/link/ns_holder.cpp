@@ -69,6 +69,10 @@ Result<> hold(const config::Config& config)
         // its last fd).
         if (::setns(host.get(), CLONE_NEWNS) != 0)
             return sys_error("cannot return to the host's mount namespace");
+        // An image environment start or reload left out (its image refused): no
+        // namespace, the others are held (docs/images.md).
+        if (!ns && env.is_image() && ns.error().err == ENOENT)
+            continue;
         if (!ns)
             return std::unexpected(ns.error());
         record.environments[env.name] = {ns->get(), inode_of(ns->get())};

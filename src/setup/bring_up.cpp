@@ -13,6 +13,7 @@
 #include "setup/check.hpp"
 #include "setup/commands.hpp"
 #include "setup/guard_daemon.hpp"
+#include "setup/images.hpp"
 #include "setup/launcher_state.hpp"
 #include "setup/support.hpp"
 
@@ -110,6 +111,18 @@ Result<> bring_up(const Context& context, Mode mode, Outcome& out)
     build.remove_stale = mode == Mode::reload;
     build.launcher_dir = context.options.launcher_dir;
     auto built = build_tree(*tree, config, build, process_counter(*registry), undo, report);
+    for (const auto& line : report.refused)
+        out.fail(line + " (environment left out; the others are served)");
+    if (mode == Mode::reload && built) {
+        // Old images no process uses any more go (docs/images.md).
+        auto kept = sweep_image_mounts(config, &*tree, report);
+        if (!kept)
+            return std::unexpected(kept.error());
+        for (const auto& m : *kept)
+            if (!m.serving)
+                report.note("old image '" + m.name + "' kept: " + std::to_string(m.users) +
+                            (m.users == 1 ? " process uses it" : " processes use it"));
+    }
     out.merge(report);
     if (!built)
         return built;
@@ -159,6 +172,9 @@ Result<> bring_up(const Context& context, Mode mode, Outcome& out)
     if (mode == Mode::reload) {
         for (const auto& name : report.added_environments)
             out.say("added environment '" + name + "'");
+        for (const auto& name : report.updated_images)
+            out.say("environment '" + name + "' serves its new image '" + config.find(name)->image +
+                    "' (running processes keep the old one)");
         for (const auto& name : report.removed_environments)
             out.say("removed environment '" + name + "'");
         for (const auto& [name, n] : report.kept_environments)

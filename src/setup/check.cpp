@@ -5,6 +5,7 @@
 #include "common/trusted_path.hpp"
 #include "config/legacy.hpp"
 #include "setup/commands.hpp"
+#include "setup/images.hpp"
 #include "setup/placement.hpp"
 
 #include <grp.h>
@@ -126,8 +127,27 @@ void check_tree_contents(const config::Config& config, const config::Environment
 CheckReport check_system(const config::Config& config)
 {
     CheckReport report;
+    for (const auto& dir : config.image_dirs) {
+        // The images' directories: the administrator's alone (open_image() holds every
+        // directory on the way to an image to the same rule, on its descriptors).
+        if (auto problem = platform::path_problem(dir)) {
+            report.errors.push_back(at(config, 0, "image_dirs entry '" + dir + "': " + *problem));
+            continue;
+        }
+        auto fd = platform::open_directory(dir);
+        if (!fd)
+            report.errors.push_back(at(config, 0, "image_dirs entry " + fd.error().str()));
+        else if (auto ok = platform::check_root_only(fd->get(), platform::FileKind::directory, "image_dirs entry", dir); !ok)
+            report.errors.push_back(at(config, 0, with_owner_name(ok.error().str(), 0)));
+    }
     for (const auto& env : config.environments) {
         const std::string head = "environment '" + env.name + "': ";
+        if (env.is_image()) {
+            // Every check start and reload make on the opened file, without mounting it.
+            if (auto image = open_environment_image(config, env); !image)
+                report.images.push_back(at_path(config, env, image.error().str()));
+            continue;
+        }
         // A path someone else can repoint is a tree someone else chooses, at every
         // start and reload (common/trusted_path.hpp).
         if (auto problem = platform::path_problem(env.path)) {
@@ -211,8 +231,8 @@ std::string summary(const config::Config& config)
             for (std::size_t i = 0; i < env.groups.size(); ++i)
                 who += (i ? "," : "") + env.groups[i];
         }
-        text += "  " + env.name + std::string(width - env.name.size() + 2, ' ') + (env.is_host() ? "(host) " : "") +
-                env.path + "  [" + who + "]" + (env.description.empty() ? "" : "  " + env.description) + "\n";
+        text += "  " + env.name + std::string(width - env.name.size() + 2, ' ') + (env.is_host() ? "(host) " : env.is_image() ? "(image) " : "") +
+                env.source() + "  [" + who + "]" + (env.description.empty() ? "" : "  " + env.description) + "\n";
     }
     return text;
 }
@@ -261,7 +281,9 @@ Outcome check(const std::string& config_path, bool syntax_only)
             out.diagnostics.push_back(d.str() + " (warning)");
         for (const auto& d : report.errors)
             out.diagnostics.push_back(d.str());
-        if (!report.errors.empty()) {
+        for (const auto& d : report.images)
+            out.diagnostics.push_back(d.str());
+        if (!report.errors.empty() || !report.images.empty()) {
             out.status = 1;
             return out;
         }

@@ -20,6 +20,10 @@ namespace chos::setup {
 struct CheckReport {
     std::vector<config::Diagnostic> errors;
     std::vector<config::Diagnostic> warnings;
+    // Images refused (common/image_file.hpp): errors for `check`; start and reload
+    // check each image again on the descriptor they mount and leave out only that
+    // environment (docs/images.md).
+    std::vector<config::Diagnostic> images;
 };
 
 [[nodiscard]] CheckReport check_system(const config::Config& config);

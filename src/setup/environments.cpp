@@ -6,6 +6,7 @@
 #include "config/names.hpp"
 #include "setup/binds.hpp"
 #include "setup/gate.hpp"
+#include "setup/images.hpp"
 #include "setup/mounts.hpp"
 
 #include <algorithm>
@@ -322,7 +323,15 @@ Result<> mount_environment(const Tree& tree, const config::Environment& environm
         return {};
     }
 
-    auto source = open_environment_tree(environment, tree);
+    // An image's mount under run_dir (images.hpp) is from here on the environment's
+    // tree. An image refused or failing to mount leaves this environment as it was (none
+    // at a start, its current image at a reload) and the others go on (docs/images.md).
+    auto source = environment.is_image() ? ensure_image_mount(config, environment, undo, report)
+                                         : open_environment_tree(environment, tree);
+    if (!source && environment.is_image()) {
+        report.refused.push_back(source.error().str());
+        return {};
+    }
     if (!source)
         return std::unexpected(source.error());
 
@@ -356,14 +365,20 @@ Result<> mount_environment(const Tree& tree, const config::Environment& environm
             return std::unexpected(same.error());
         if (!*same) {
             if (!remove_stale) {
-                report.warn("'" + tree.shown(entry) + "' is mounted from another path than '" + environment.path +
+                report.warn("'" + tree.shown(entry) + "' is mounted from another path than '" + environment.source() +
                             "'; run 'chos-setup reload'");
                 return {};
             }
-            if (!may_replace(environment.name, "changed its path", "the old one", count, report))
+            // A new image is served at once: processes running keep the old one (their
+            // namespace, open files, working directory), which stays mounted under
+            // run_dir until none uses it (sweep_image_mounts).
+            if (!environment.is_image() &&
+                !may_replace(environment.name, "changed its path", "the old one", count, report))
                 return {};
             if (auto ok = detach(fd->get(), tree.shown(mount)); !ok)
                 return ok;
+            if (environment.is_image())
+                report.updated_images.push_back(environment.name);
             report.note("unmounted the old tree of environment '" + environment.name + "'");
         }
     }
@@ -392,13 +407,13 @@ Result<> mount_environment(const Tree& tree, const config::Environment& environm
             (void)::unlinkat(root->get(), layout::gate_of(name).c_str(), AT_REMOVEDIR);
         });
     }
-    auto outcome = ensure_bind(tree, source->get(), environment.path, mount, attributes, false, undo);
+    auto outcome = ensure_bind(tree, source->get(), environment.source(), mount, attributes, false, undo);
     if (!outcome)
         return std::unexpected(outcome.error());
     if (auto ok = ensure_symlink(tree, os_dir, environment.name, layout::gated_entry_target(environment.name)); !ok)
         return ok;
     if (*outcome == BindOutcome::mounted) {
-        report.note("mounted '" + environment.path + "' on '" + tree.shown(mount) + "'");
+        report.note("mounted '" + environment.source() + "' on '" + tree.shown(mount) + "'");
         if (was_missing)
             report.added_environments.push_back(environment.name);
     }

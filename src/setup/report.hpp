@@ -17,6 +17,10 @@ struct BuildReport : Report {
     // Removed from the config but processes are still registered: kept mounted
     // until a later reload finds them empty.
     std::vector<std::pair<std::string, std::size_t>> kept_environments;
+    // Image environments left out (one line each: environment, file, reason) and those
+    // whose new image is served from now on (docs/images.md).
+    std::vector<std::string> refused;
+    std::vector<std::string> updated_images;
 };
 
 } // namespace chos::setup
