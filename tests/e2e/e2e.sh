@@ -89,13 +89,17 @@ e2e_start() {
 # through /tmp, where $IT_BASE is: a tmpfs of this mount namespace on /mnt holds them.
 E2E_IMAGES=/mnt
 e2e_images() { # FORMAT SUITE...
-    local format=$1 s out; shift
-    mount -t tmpfs -o mode=0755,size=3g chos-e2e-images "$E2E_IMAGES" ||
-        it_fail "cannot mount a tmpfs on $E2E_IMAGES"
-    for s in "$@"; do
-        out=$("$CHOS_SETUP" image build "$s" --from "$TREES/$s" --format "$format" "$E2E_IMAGES/$s.$format" 2>&1) ||
-            it_fail "chos-setup image build $s --format $format failed: $out"
-    done
+    local format=$1 s; shift
+    for s in "$@"; do e2e_images_one "$format" "$s"; done
+}
+e2e_images_one() { # FORMAT SUITE
+    local out
+    if ! findmnt -n --mountpoint "$E2E_IMAGES" -o SOURCE | grep -qx chos-e2e-images; then
+        mount -t tmpfs -o mode=0755,size=3g chos-e2e-images "$E2E_IMAGES" ||
+            it_fail "cannot mount a tmpfs on $E2E_IMAGES"
+    fi
+    out=$("$CHOS_SETUP" image build "$2" --from "$TREES/$2" --format "$1" "$E2E_IMAGES/$2.$1" 2>&1) ||
+        it_fail "chos-setup image build $2 --format $1 failed: $out"
     IT_CFG_IMAGE_DIRS="[$E2E_IMAGES]"
 }
 
