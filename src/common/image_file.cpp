@@ -103,8 +103,11 @@ Result<ImageFile> open_image(const std::string& path, const std::vector<std::str
         struct stat dst {};
         if (::fstat(dir.get(), &dst) != 0)
             return sys_error("cannot stat", shown);
-        if (auto problem = ownership_problem(dst, FileKind::directory))
+        // A sticky directory others may write (/tmp) only holds root's entries safely:
+        // nobody else can rename or remove them (common/trusted_path.hpp's rule).
+        if (auto problem = ownership_problem(dst, FileKind::directory, OwnerRule{0, false, true}))
             return error(refusing, path, "lies in '" + shown + "', which " + *problem);
+        const bool sticky_shared = (dst.st_mode & (S_IWGRP | S_IWOTH)) != 0;
         const std::size_t slash = path.find('/', start);
         const std::string name = path.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
         const std::string here = (shown == "/" ? "" : shown) + "/" + name;
@@ -121,6 +124,7 @@ Result<ImageFile> open_image(const std::string& path, const std::vector<std::str
                 return sys_error("cannot stat", path);
             if (auto problem = ownership_problem(st, FileKind::regular))
                 return error(refusing, path, std::move(*problem));
+            (void)sticky_shared; // the file is root's: the sticky bit protects it
             const int flags = ::fcntl(file.get(), F_GETFL);
             if (flags < 0 || ::fcntl(file.get(), F_SETFL, flags & ~O_NONBLOCK) != 0)
                 return sys_error("cannot use", path);
@@ -144,6 +148,14 @@ Result<ImageFile> open_image(const std::string& path, const std::vector<std::str
                     return error(refusing, path, "'" + here + "' is a symbolic link (an image is named by its own path)");
             }
             return error(refusing, path, "'" + here + "': " + std::strerror(errno));
+        }
+        if (sticky_shared) {
+            struct stat nst {};
+            if (::fstat(next.get(), &nst) != 0)
+                return sys_error("cannot stat", here);
+            if (nst.st_uid != 0)
+                return error(refusing, path, "lies in '" + here + "', owned by uid " + std::to_string(nst.st_uid) +
+                                                 " in the shared directory '" + shown + "'");
         }
         dir = std::move(next);
         shown = here;

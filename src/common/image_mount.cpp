@@ -57,17 +57,24 @@ Result<Fd> configure_loop(int file_fd, const std::string& shown_image)
 Result<Fd> mount_image(const ImageFile& image, const std::string& shown_image, int target_fd,
                        const std::string& shown_target)
 {
+    const char* type = image.type == ImageType::erofs ? "erofs" : "squashfs";
     if (image.type == ImageType::erofs) {
         const std::string source = fd_source(image.fd.get());
-        return mount_new("erofs", {{"source", source.c_str()}}, image_attributes, target_fd, shown_target);
+        auto mounted = mount_new(type, {{"source", source.c_str()}, {"ro", nullptr}}, image_attributes, target_fd,
+                                 shown_target);
+        // ENOTBLK: the file's file system cannot back a mount (it has no read_folio:
+        // tmpfs); a loop device can.
+        if (mounted || mounted.error().err != ENOTBLK)
+            return mounted;
     }
     auto loop = configure_loop(image.fd.get(), shown_image);
     if (!loop)
         return std::unexpected(loop.error());
     const std::string source = fd_source(loop->get());
-    // The loop's fd is closed on return: from then on only the mount holds the device,
-    // and autoclear releases it with the last mount (or now, if mounting failed).
-    return mount_new("squashfs", {{"source", source.c_str()}}, image_attributes, target_fd, shown_target);
+    // "ro": the block device is opened read-only (the loop refuses writers). The loop's
+    // fd is closed on return: from then on only the mount holds the device, and
+    // autoclear releases it with the last mount (or now, if mounting failed).
+    return mount_new(type, {{"source", source.c_str()}, {"ro", nullptr}}, image_attributes, target_fd, shown_target);
 }
 
 } // namespace chos::platform

@@ -137,7 +137,6 @@ public:
             error(default_node, "'default' names environment '" + quote_for_message(config.default_environment) +
                                     "', which is not defined under 'environments'");
         check_tree_layout(*this, config, bind_nodes);
-        check_images(*this, config);
 
         if (failed())
             give_up();

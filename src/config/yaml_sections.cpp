@@ -376,19 +376,4 @@ void check_tree_layout(YamlReader& r, const Config& config, const std::vector<YA
         r.error_at(0, 0, "run_dir and registry.mount must lie outside the tree '" + config.tree + "'");
 }
 
-void check_images(YamlReader& r, const Config& config)
-{
-    for (const auto& env : config.environments) {
-        if (!env.is_image())
-            continue;
-        const bool listed = std::any_of(config.image_dirs.begin(), config.image_dirs.end(), [&](const std::string& dir) {
-            return env.image.size() > dir.size() && env.image.starts_with(dir) && env.image[dir.size()] == '/';
-        });
-        if (!listed)
-            r.error_at(env.path_line, env.path_column,
-                       "environment '" + env.name + "' image '" + env.image + "' is not beneath any of image_dirs" +
-                           (config.image_dirs.empty() ? std::string(" (none is set)") : std::string()));
-    }
-}
-
 } // namespace chos::config

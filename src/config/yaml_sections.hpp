@@ -20,8 +20,6 @@ void parse_host_commands(YamlReader& r, const YAML::Node& v, Config& config);
 void parse_rules(YamlReader& r, const YAML::Node& v, const std::string& where, EnvironmentRules& rules);
 // Cross-field rules about what lands inside the tree.
 void check_tree_layout(YamlReader& r, const Config& config, const std::vector<YAML::Node>& bind_nodes);
-// Every image: lies beneath one of image_dirs: (the directories themselves are checked
-// on the machine by chos-setup check, start and reload: setup/image.hpp).
-void check_images(YamlReader& r, const Config& config);
+
 
 } // namespace chos::config

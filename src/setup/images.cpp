@@ -224,8 +224,10 @@ Result<std::vector<ImageMount>> list_image_mounts(const config::Config& config, 
             m.mounted = mounted && *mounted;
             if (m.mounted) {
                 m.serving = tree != nullptr && served(*tree, m.environment, fd->get());
+                // Counted only for an old image: a served one stays whatever its users
+                // (a scan of /proc per image would make a reload with many images slow).
                 struct stat st {};
-                if (::fstat(fd->get(), &st) == 0)
+                if (!m.serving && ::fstat(fd->get(), &st) == 0)
                     m.users = processes_using(st.st_dev);
             }
         }

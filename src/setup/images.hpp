@@ -42,7 +42,8 @@ struct ImageMount {
     std::string environment; // "<env>"
     bool mounted = false;    // false: an empty directory left behind
     bool serving = false;    // the environment's gate binds this one (new launches get it)
-    std::size_t users = 0;   // processes using its file system (see processes_using)
+    std::size_t users = 0;   // processes using its file system (processes_using), counted
+                             // only when it is not served
 };
 
 // What is under <run_dir>/images; `tree` (nullptr: none) tells which mounts are served.

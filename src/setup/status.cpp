@@ -5,9 +5,12 @@
 #include "setup/binds.hpp"
 #include "setup/commands.hpp"
 #include "setup/guard_daemon.hpp"
+#include "setup/images.hpp"
 #include "setup/mounts.hpp"
 #include "setup/support.hpp"
 
+#include <algorithm>
+#include <ctime>
 #include <fcntl.h>
 #include <iomanip>
 #include <sstream>
@@ -54,8 +57,8 @@ std::string mount_state(const Tree& tree, const std::string& relative, bool& ok)
     return !mounted ? mounted.error().str() : (*mounted ? "mounted" : "not mounted");
 }
 
-std::string environment_state(const Tree& tree, const config::Environment* environment, const std::string& name,
-                              bool& ok)
+std::string environment_state(const config::Config& config, const Tree& tree,
+                              const config::Environment* environment, const std::string& name, bool& ok)
 {
     auto kind = entry_kind(tree, name);
     ok = false;
@@ -71,6 +74,17 @@ std::string environment_state(const Tree& tree, const config::Environment* envir
     }
     if (*kind != EntryKind::mounted)
         return *kind == EntryKind::missing ? "missing" : "not mounted";
+    if (environment->is_image()) {
+        // Served: the gate binds the mount of the file as it is now (images.hpp).
+        auto image = open_environment_image(config, *environment);
+        if (!image)
+            return "refused (see 'chos-setup check')";
+        auto mounts = list_image_mounts(config, &tree);
+        const std::string current = image_mount_name(name, image->dev, image->ino);
+        ok = mounts && std::any_of(mounts->begin(), mounts->end(),
+                                   [&](const ImageMount& m) { return m.name == current && m.serving; });
+        return ok ? "mounted" : "an older image (run reload)";
+    }
     auto source = open_environment_tree(*environment, tree);
     if (!source)
         return source.error().str();
@@ -199,6 +213,35 @@ Outcome status(const Context& context)
         healthy = false;
     }
 
+    // Images: the version each environment serves, and old ones processes still use
+    // (docs/images.md).
+    for (const auto& env : config.environments) {
+        if (!env.is_image())
+            continue;
+        auto image = open_environment_image(config, env);
+        if (!image) {
+            say("image", env.name + ": " + image.error().str());
+            healthy = false;
+            continue;
+        }
+        char when[32] = "?";
+        struct tm tm {};
+        if (::gmtime_r(&image->mtime.tv_sec, &tm))
+            std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        say("image", env.name + ": " + env.image + " (" + std::string(platform::image_type_name(image->type)) +
+                         ", inode " + std::to_string(image->ino) + ", mtime " + when + ")");
+    }
+    if (auto mounts = list_image_mounts(config, &tree)) {
+        for (const auto& m : *mounts)
+            if (m.mounted && !m.serving)
+                say("old image", m.name + ": " + std::to_string(m.users) +
+                                     (m.users == 1 ? " process" : " processes") +
+                                     (m.users == 0 ? " (the next reload unmounts it)" : ""));
+    } else {
+        say("images", mounts.error().str());
+        healthy = false;
+    }
+
     // Environments.
     auto names = tree_environment_names(config, tree);
     if (!names)
@@ -218,7 +261,7 @@ Outcome status(const Context& context)
             }
         }
         bool ok = false;
-        std::string state = environment_state(tree, environment, name, ok);
+        std::string state = environment_state(config, tree, environment, name, ok);
         // Can a process be registered there now? (Another instance sharing the registry
         // hierarchy may have removed this one's cgroups.)
         if (environment != nullptr && registry)
@@ -230,10 +273,13 @@ Outcome status(const Context& context)
         if (environment == nullptr)
             state = "removed, " + processes + (n == 1 ? " process" : " processes");
         healthy = healthy && ok;
-        const std::string kind = environment == nullptr ? "-" : environment->is_host() ? "host" : "tree";
+        const std::string kind = environment == nullptr  ? "-"
+                                 : environment->is_host() ? "host"
+                                 : environment->is_image() ? "image"
+                                                           : "tree";
         table << std::left << std::setw(20) << name << std::setw(6) << kind << std::right << std::setw(10)
               << processes << "  " << std::left << std::setw(24) << state
-              << (environment ? environment->path : std::string("-")) << "\n";
+              << (environment ? environment->source() : std::string("-")) << "\n";
     }
     table << "state:    " << (healthy ? "healthy" : "degraded") << "\n";
     out.text.push_back(table.str());

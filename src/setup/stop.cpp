@@ -2,6 +2,8 @@
 // (chos-setup(8)).
 #include "setup/commands.hpp"
 #include "setup/guard_daemon.hpp"
+#include "setup/images.hpp"
+#include "common/layout.hpp"
 #include "setup/launcher_state.hpp"
 #include "setup/support.hpp"
 
@@ -141,6 +143,20 @@ Result<> take_down(const Context& context, Outcome& out)
         return error("'" + config.tree + "' still shows a CHOS tree after unmounting (stacked mounts?); run stop again",
                      "", "");
     out.note("unmounted '" + tree.path + "'");
+
+    // 4b. The images' mounts under run_dir (docs/images.md): those no process uses go
+    //     (the loop devices clear themselves); one still used stays, and is said.
+    {
+        BuildReport images;
+        auto kept = sweep_image_mounts(config, nullptr, images);
+        out.merge(std::move(images));
+        if (!kept)
+            return std::unexpected(kept.error());
+        for (const auto& m : *kept)
+            out.warn("image mount '" + config.run_dir + "/" + std::string(layout::images_dir_name) + "/" + m.name +
+                     "' stays: " + std::to_string(m.users) + (m.users == 1 ? " process uses" : " processes use") +
+                     " it (run 'chos-setup stop' again once they exit)");
+    }
 
     // 5. What the launchers read, then the registry: environment cgroups and the
     //    hierarchy's mount.

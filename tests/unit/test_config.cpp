@@ -215,3 +215,33 @@ TEST_CASE("class J: oversized, binary and multi-document input")
         deep += "[";
     CHECK(problems("x: " + deep + "\n").find("nested deeper than 32 levels") != std::string::npos);
 }
+
+TEST_CASE("image: an environment from an image file, exclusive with path:, and image_dirs:")
+{
+    const Config config = parse_config("image_dirs: [/srv/images]\nenvironments:\n"
+                                       "  b: { image: /srv/images/b.sqfs, users: [alice] }\n",
+                                       "t.yaml");
+    REQUIRE(config.environments.size() == 1);
+    CHECK(config.environments[0].image == "/srv/images/b.sqfs");
+    CHECK(config.environments[0].path.empty());
+    CHECK(config.environments[0].is_image());
+    CHECK(!config.environments[0].is_host());
+    CHECK(config.environments[0].source() == "/srv/images/b.sqfs");
+    CHECK(config.environments[0].path_line == 3);
+    CHECK(config.image_dirs == std::vector<std::string>{"/srv/images"});
+    CHECK(problems("environments:\n  a: { path: /srv/a, image: /srv/a.sqfs }\n") ==
+          "t.yaml:2:3: environment 'a' has both 'path' and 'image' (give one: a directory tree or an image file)");
+    CHECK(problems("environments:\n  a: { description: x }\n") ==
+          "t.yaml:2:3: environment 'a' has neither 'path' nor 'image'");
+    CHECK(problems("environments:\n  a: { image: / }\n") == "t.yaml:2:15: 'image' cannot be '/'");
+    CHECK(problems("environments:\n  a: { image: x.sqfs }\n") ==
+          "t.yaml:2:15: 'image' path 'x.sqfs' is not absolute (paths must be absolute and normalized)");
+    CHECK(problems("environments:\n  a: { image: /chos/a.sqfs }\n") ==
+          "t.yaml:2:15: environment 'a' image '/chos/a.sqfs' lies inside the tree '/chos'");
+    CHECK(problems(std::string(minimal) + "image_dirs: [rel]\n") ==
+          "t.yaml:3:14: image_dirs entry 'rel' is not absolute");
+    CHECK(problems(std::string(minimal) + "image_dirs: [/]\n") ==
+          "t.yaml:3:14: image_dirs entry cannot be '/' (name the directory that holds the images)");
+    CHECK(problems(std::string(minimal) + "image_dirs: [/a, /a]\n") ==
+          "t.yaml:3:18: duplicate image_dirs entry '/a'");
+}
