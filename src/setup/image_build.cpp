@@ -12,6 +12,7 @@
 
 #include "common/daemon_control.hpp"
 #include "common/fd.hpp"
+#include "common/mountinfo.hpp"
 #include "common/root_only.hpp"
 #include "common/trusted_path.hpp"
 #include "config/names.hpp"
@@ -196,6 +197,14 @@ Outcome image_build(const ImageRequest& request)
         const std::string real_dir = fs::canonical(dir, ec).string();
         if (real_dir == tree || real_dir.starts_with(tree + "/"))
             return fail("'" + out_path.string() + "' is inside the tree '" + tree + "' (the image would hold itself)");
+        // The image is the tree's own files: a mount inside it (a /proc or /home bound in
+        // to chroot there) would be read into the image, /proc/kcore and all.
+        auto mounts = platform::read_mountinfo();
+        if (!mounts)
+            return out.fail("image build: " + mounts.error().str());
+        for (const auto& m : *mounts)
+            if (m.mount_point.starts_with(tree + "/"))
+                return fail("'" + m.mount_point + "' is a mount point inside the tree: unmount it first (the image would hold what is mounted there)");
     }
 
     // Signals wait until the scratch files are gone (a tool killed by the same ^C

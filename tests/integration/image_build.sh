@@ -114,6 +114,11 @@ refused "OUT a directory" \
 refused "OUT inside the tree" \
     "chos-setup: image build: '$src/env.squashfs' is inside the tree '$src' (the image would hold itself)" \
     "$CHOS_SETUP" image build env1 --from "$src" "$src/env.squashfs"
+mount -t tmpfs chos-it-inside "$src/home" || it_fail "cannot mount a tmpfs in the tree"
+refused "a mount inside the tree" \
+    "chos-setup: image build: '$src/home' is a mount point inside the tree: unmount it first (the image would hold what is mounted there)" \
+    "$CHOS_SETUP" image build env1 --from "$src" "$out/env.squashfs"
+umount "$src/home"
 refused "a bad SOURCE_DATE_EPOCH" \
     "chos-setup: image build: SOURCE_DATE_EPOCH: 'yesterday': not a number of seconds" \
     env SOURCE_DATE_EPOCH=yesterday "$CHOS_SETUP" image build env1 --from "$src" "$out/env.squashfs"
