@@ -9,6 +9,9 @@
 #                               first (cold caches) or right after a given other one
 #   bench_header / bench_footer the run's date, kernel, cores and load average, and at
 #                               the end whether the run counts as quiet
+#   bench_w5_project DIR UID    W5's project (docs/benchmarks.md) written in DIR, owned by
+#                               UID; prints the shell script that builds, links and runs it
+#   BENCH_W4_SCRIPT             W4: dpkg --verify, its status and its report's digest
 #
 # A run is called quiet only when the load average says so: the 1-minute load below a
 # quarter of a core per core (BENCH_QUIET_LOAD, default 0.25 × cores) at the start and
@@ -44,3 +47,33 @@ bench_footer() {
     fi
     echo "_load average at the end $end: $verdict (1-minute load below $(bench_quiet_limit) at start and end)_"
 }
+
+# W5: 20 C files, each including the usual system headers, and a main calling them all.
+bench_w5_project() { # DIR UID
+    local proj=$1 i h headers="stdio.h stdlib.h string.h unistd.h errno.h fcntl.h signal.h time.h math.h ctype.h
+  pthread.h sys/types.h sys/stat.h sys/socket.h sys/wait.h sys/mman.h netinet/in.h arpa/inet.h
+  netdb.h poll.h dirent.h limits.h stdint.h inttypes.h"
+    install -d -o "$2" -g "$2" "$proj"
+    for i in $(seq 1 20); do
+        {
+            for h in $headers; do echo "#include <$h>"; done
+            echo "int f$i(int x) { char b[64]; snprintf(b, sizeof b, \"%d\", x); return (int)strlen(b) + (int)sqrt((double)x) + $i; }"
+        } > "$proj/f$i.c"
+    done
+    {
+        echo '#include <stdio.h>'
+        for i in $(seq 1 20); do echo "int f$i(int);"; done
+        echo 'int main(void) { int s = 0;'
+        for i in $(seq 1 20); do echo "s += f$i($i);"; done
+        echo 'printf("%d\n", s); return 0; }'
+    } > "$proj/main.c"
+    chown -R "$2:$2" "$proj"
+    echo "cd $proj && rm -f *.o prog && for f in *.c; do gcc -O2 -c \"\$f\" || exit 1; done && gcc -o prog *.o -lm && ./prog"
+}
+
+# W4: dpkg's status, and its report reduced to a line count and a digest (a minbase tree
+# reports thousands of files: the docs mmdebstrap leaves out, identical every run). The
+# top-level directories the CHOS tree does not show (/boot, /root, /run, /sys, /tmp: not
+# os_dirs, not binds) are left out of every way's report alike.
+# shellcheck disable=SC2016 # expanded inside the environment
+BENCH_W4_SCRIPT='out=$(dpkg --verify 2>&1); rc=$?; out=$(printf "%s\n" "$out" | grep -Ev "^missing +(c +)?/[^/]+$"); echo "dpkg --verify: exit $rc, $(printf "%s\n" "$out" | grep -c .) lines, md5 $(printf "%s" "$out" | md5sum | cut -c1-12)"'

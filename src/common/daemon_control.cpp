@@ -6,11 +6,18 @@
 
 #include <csignal>
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace chos::platform {
 
 Result<pid_t> spawn_daemon(const std::string& binary, std::string_view comm, const std::vector<std::string>& args)
+{
+    return spawn_program(binary, comm, args, {});
+}
+
+Result<pid_t> spawn_program(const std::string& binary, std::string_view comm, const std::vector<std::string>& args,
+                            const std::vector<std::string>& env)
 {
     if (::access(binary.c_str(), X_OK) != 0)
         return sys_error("cannot run " + std::string(comm), binary);
@@ -22,8 +29,13 @@ Result<pid_t> spawn_daemon(const std::string& binary, std::string_view comm, con
     for (auto& w : words)
         argv.push_back(w.data());
     argv.push_back(nullptr);
-    std::string path_env = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
-    char* envp[] = {path_env.data(), nullptr};
+    std::vector<std::string> env_words{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"};
+    env_words.insert(env_words.end(), env.begin(), env.end());
+    std::vector<char*> envv;
+    for (auto& w : env_words)
+        envv.push_back(w.data());
+    envv.push_back(nullptr);
+    char** envp = envv.data();
     const char* file = binary.c_str();
 
     const pid_t child = ::fork();
@@ -43,6 +55,20 @@ Result<pid_t> spawn_daemon(const std::string& binary, std::string_view comm, con
         ::_exit(127);
     }
     return child;
+}
+
+Result<int> wait_program(pid_t pid, std::string_view comm)
+{
+    int status = 0;
+    pid_t r;
+    do
+        r = ::waitpid(pid, &status, 0);
+    while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return sys_error("cannot wait for " + std::string(comm), std::to_string(pid));
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return WEXITSTATUS(status);
 }
 
 Result<> terminate_daemon(pid_t pid, std::string_view comm, std::chrono::milliseconds grace)

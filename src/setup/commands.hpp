@@ -1,10 +1,11 @@
-// chos-setup's commands (chos-setup(8)): check, import-legacy, and start | reload |
+// chos-setup's commands (chos-setup(8)): check, import-legacy, image build, and start | reload |
 // stop | status, which build, update, tear down and inspect the tree of
 // docs/architecture.md "The tree". Each returns an Outcome; main() prints it, in one
 // place (outcome.hpp), and exits with its status.
 #pragma once
 
 #include "config/config.hpp"
+#include "setup/image_build.hpp" // image build: an environment as one image file
 #include "setup/outcome.hpp"
 
 #include <optional>

@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <iostream>
+#include <vector>
 #include <unistd.h>
 
 namespace po = boost::program_options;
@@ -24,7 +25,9 @@ constexpr const char* usage_text =
     "  start            build the tree, mount the registry, serve the per-process link, start the mount guard\n"
     "  reload           apply a changed configuration to a running tree\n"
     "  stop             tear everything down (refused while processes are inside, unless --force)\n"
-    "  status           environments, mounts, the link's health and processes per environment\n";
+    "  status           environments, mounts, the link's health and processes per environment\n"
+    "  image build NAME --from DIR | --suite SUITE [--format squashfs|erofs] OUT\n"
+    "                   make an environment's image file, reproducibly\n";
 
 using chos::setup::Outcome;
 
@@ -64,6 +67,26 @@ Outcome tree_command(const std::string& command, const std::string& config_path,
     return chos::setup::status(context);
 }
 
+// image build NAME OUT, with --from or --suite and --format.
+Outcome image_command(const std::vector<std::string>& args, chos::setup::ImageRequest request,
+                      const std::string& format)
+{
+    if (args.empty() || args.front() != "build")
+        return failed("image: the one subcommand is 'build' (see 'chos-setup --help')");
+    if (args.size() != 3)
+        return failed("image build: usage: chos-setup image build NAME --from DIR | --suite SUITE "
+                      "[--format squashfs|erofs] OUT");
+    if (format == "squashfs")
+        request.format = chos::setup::ImageFormat::squashfs;
+    else if (format == "erofs")
+        request.format = chos::setup::ImageFormat::erofs;
+    else
+        return failed("image build: unknown format: '" + format + "' (squashfs or erofs)");
+    request.name = args[1];
+    request.out = args[2];
+    return chos::setup::image_build(request);
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -73,6 +96,9 @@ int main(int argc, char** argv)
     std::string chos_path = "/etc/chos", sysconfig_path = "/etc/sysconfig/chos";
     chos::setup::Options options;
     bool syntax_only = false;
+    std::vector<std::string> args;
+    chos::setup::ImageRequest image;
+    std::string image_format = "squashfs";
 
     po::options_description visible("options");
     visible.add_options()
@@ -86,11 +112,15 @@ int main(int argc, char** argv)
         ("verbose,v", po::bool_switch(&options.verbose), "say what is done")
         ("linkfs", po::value(&options.linkfs_path), "chos-linkfs binary to start (default " CHOS_SBINDIR "/chos-linkfs)")
         ("guard", po::value(&options.guard_path), "chos-guard binary to start (default " CHOS_SBINDIR "/chos-guard)")
-        ("launchers", po::value(&options.launcher_dir), "directory of the setuid chos and chos-run bound into the tree (default " CHOS_BINDIR ")");
+        ("launchers", po::value(&options.launcher_dir), "directory of the setuid chos and chos-run bound into the tree (default " CHOS_BINDIR ")")
+        ("from", po::value(&image.from), "image build: the tree to make the image of")
+        ("suite", po::value(&image.suite), "image build: a Debian suite, built with mmdebstrap (minbase)")
+        ("include", po::value(&image.include), "image build: with --suite, more packages (PKG,PKG...)")
+        ("format", po::value(&image_format), "image build: squashfs (default) or erofs");
     po::options_description all;
-    all.add(visible).add_options()("command", po::value(&command));
+    all.add(visible).add_options()("command", po::value(&command))("args", po::value(&args));
     po::positional_options_description positional;
-    positional.add("command", 1);
+    positional.add("command", 1).add("args", -1);
 
     po::variables_map vm;
     try {
@@ -113,7 +143,11 @@ int main(int argc, char** argv)
         config_path = std::filesystem::absolute(config_path).lexically_normal().string();
 
     Outcome outcome;
-    if (command == "import-legacy")
+    if (command != "image" && !args.empty())
+        outcome = failed("unexpected argument: '" + args.front() + "' (see 'chos-setup --help')");
+    else if (command == "image")
+        outcome = image_command(args, image, image_format);
+    else if (command == "import-legacy")
         outcome = chos::setup::import_legacy(chos_path, sysconfig_path, vm.count("chos") > 0, vm.count("sysconfig") > 0);
     else if (command == "check")
         outcome = chos::setup::check(config_path, syntax_only);

@@ -83,12 +83,45 @@ e2e_start() {
     done
 }
 
+# e2e_images FORMAT SUITE...: each extracted tree made into an image with
+# `chos-setup image build --from` ($E2E_IMAGES/<suite>.<format>, listed as image_dirs by
+# e2e_config). An image's path must pass through no directory others can write, so not
+# through /tmp, where $IT_BASE is: a tmpfs of this mount namespace on /mnt holds them.
+E2E_IMAGES=/mnt
+e2e_images() { # FORMAT SUITE...
+    local format=$1 s; shift
+    for s in "$@"; do e2e_images_one "$format" "$s"; done
+}
+e2e_images_one() { # FORMAT SUITE
+    local out
+    if ! findmnt -n --mountpoint "$E2E_IMAGES" -o SOURCE | grep -qx chos-e2e-images; then
+        mount -t tmpfs -o mode=0755,size=3g chos-e2e-images "$E2E_IMAGES" ||
+            it_fail "cannot mount a tmpfs on $E2E_IMAGES"
+    fi
+    out=$("$CHOS_SETUP" image build "$2" --from "$TREES/$2" --format "$1" "$E2E_IMAGES/$2.$1" 2>&1) ||
+        it_fail "chos-setup image build $2 --format $1 failed: $out"
+    IT_CFG_IMAGE_DIRS="[$E2E_IMAGES]"
+}
+
 # e2e_start_all: the usual opening -- both trees, the host (bookworm, the default),
-# bullseye and trixie configured (plus E2E_EXTRA_ENVS), CHOS started.
+# bullseye and trixie configured (plus E2E_EXTRA_ENVS), CHOS started. With
+# E2E_IMAGE_FORMAT=squashfs|erofs (the images suite) bullseye and trixie are `image:`
+# environments made from the same trees, so every e2e assertion holds for images too;
+# the environments' trees are then checked to be those images' mounts.
 e2e_start_all() {
     e2e_setup bullseye trixie
-    IT_DEFAULT=bookworm e2e_config bookworm:- bullseye:"$TREES/bullseye" trixie:"$TREES/trixie"
+    local format=${E2E_IMAGE_FORMAT:-} b=$TREES/bullseye t=$TREES/trixie s fstype
+    if [ -n "$format" ]; then
+        e2e_images "$format" bullseye trixie
+        b=image=$E2E_IMAGES/bullseye.$format t=image=$E2E_IMAGES/trixie.$format
+    fi
+    IT_DEFAULT=bookworm e2e_config bookworm:- bullseye:"$b" trixie:"$t"
     e2e_start
+    [ -n "$format" ] || return 0
+    for s in bullseye trixie; do
+        fstype=$(findmnt -n -o FSTYPE --mountpoint "$TREE/.chos/gate/$s/tree")
+        assert_eq "$s's tree in CHOS is its $format image" "$format" "$fstype"
+    done
 }
 
 # as_user USER CMD...: CMD as USER, no supplementary groups, a login-like environment,

@@ -716,12 +716,14 @@ it_config() {
             echo "  - { source: $IT_BASE/home, target: /home }"
         fi
         echo "shared_files: ${IT_CFG_SHARED:-[/etc/passwd, /etc/group]}"
+        [ -n "${IT_CFG_IMAGE_DIRS:-}" ] && echo "image_dirs: $IT_CFG_IMAGE_DIRS"
         echo "environments:"
         for spec in "$@"; do
             name=${spec%%:*}; path=${spec#*:}
             [ "$path" = - ] && path=/
             echo "  $name:"
-            echo "    path: $path"
+            # "image=FILE": an environment from an image file (image_dirs: IT_CFG_IMAGE_DIRS)
+            if [[ $path == image=* ]]; then echo "    image: ${path#image=}"; else echo "    path: $path"; fi
             echo "    description: \"test environment $name\""
         done
         [ -n "${IT_CFG_EXTRA:-}" ] && printf '%s\n' "$IT_CFG_EXTRA"
