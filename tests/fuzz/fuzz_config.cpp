@@ -21,8 +21,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (partial.errors.size() != e.diagnostics().size())
             __builtin_trap();
         for (const auto& env : partial.config.environments)
-            if (env.path.empty())
-                __builtin_trap(); // an environment left in is a whole one
+            if (env.source().empty())
+                __builtin_trap(); // an environment left in is a whole one (a path or an image)
     }
     return 0;
 }
