@@ -17,6 +17,7 @@
 //   <tree>/.chos/bin/        the setuid launchers (the only setuid programs inside), and
 //                            one link "<name>" -> "chos-run" per host command
 //   <tree>/.chos/profile.d/  chos.sh, overlaid on each environment's etc/profile.d
+//   <tree>/.chos/ssh/        sshrc, overlaid on each environment's etc/ssh
 //
 // Every symlink is relative, so it resolves the same from the host (/chos/bin ->
 // /chos/.chos/fs/link/bin) and from inside the chroot (/bin -> /.chos/fs/link/bin).
@@ -42,6 +43,12 @@ inline constexpr std::string_view host_command_target = "chos-run";
 inline constexpr std::string_view profile_dir = ".chos/profile.d";
 inline constexpr std::string_view profile_snippet = "chos.sh";
 inline constexpr std::string_view environment_profile_dir = "etc/profile.d";
+// sshd's system rc file, laid over each environment's etc/ssh (setup/overlays.hpp): it
+// prints note_variable on stderr, which pam_chos sets to what it told the session.
+inline constexpr std::string_view ssh_dir = ".chos/ssh";
+inline constexpr std::string_view ssh_rc = "sshrc";
+inline constexpr std::string_view environment_ssh_dir = "etc/ssh";
+inline constexpr std::string_view note_variable = "CHOS_NOTE";
 inline constexpr std::string_view host_root = "local";         // the host's root
 inline constexpr std::string_view root_alias = "chos";         // symlink to "/"
 inline constexpr std::string_view tree_marker = ".chos/tree-version"; // "this tmpfs is a CHOS tree"

@@ -8,6 +8,7 @@
 // drops privileges and changes directory itself, inside the tree, after we return.
 //
 // No exception leaves this file: a PAM module runs inside someone else's process.
+#include "common/layout.hpp"
 #include "config/names.hpp"
 #include "enter/audit.hpp"
 #include "enter/enter.hpp"
@@ -67,6 +68,22 @@ int apply_environment(pam_handle_t* pamh, const PamEnvironment& before, const st
     for (const auto& name : diff.unset)
         (void)pam_putenv(pamh, name.c_str());
     return PAM_SUCCESS;
+}
+
+// CHOS_NOTE: what the session was told through PAM, for those who never see PAM's
+// messages -- sshd shows them only to a terminal login without a command, so the
+// environment's /etc/ssh/sshrc that chos-setup lays over it prints this on stderr when
+// there is no terminal (setup/overlays.hpp). Unset when there is nothing to say, so a
+// value from elsewhere is never shown as ours.
+int set_note(pam_handle_t* pamh, std::string told)
+{
+    const std::string name(chos::layout::note_variable);
+    if (told.empty()) {
+        (void)pam_putenv(pamh, name.c_str()); // "NAME" alone deletes it (absent: PAM_BAD_ITEM)
+        return PAM_SUCCESS;
+    }
+    told.pop_back(); // the last newline
+    return pam_putenv(pamh, (name + "=" + told).c_str());
 }
 
 // One line per session (chos-audit(5)).
@@ -139,11 +156,13 @@ int open_session(pam_handle_t* pamh, int argc, const char** argv)
     report.user_name = user; // until enter() resolves it (a refusal before: the PAM user)
     report.uid = *uid;
     auto entered = chos::enter::enter(request, report);
+    std::string told; // what the user is told, line by line: CHOS_NOTE (told())
     if (!report.user_file_note.empty()) {
         // Why ~/.chos was ignored (never its content: docs/threat-model.md, class I:
         // user files).
         pam_syslog(pamh, LOG_NOTICE, "user=%s: %s", quoted_user.c_str(), report.user_file_note.c_str());
         pam_info(pamh, "chos: %s", report.user_file_note.c_str());
+        told += "chos: " + report.user_file_note + "\n";
     }
     if (!entered) {
         const std::string line = entered.error().str();
@@ -154,10 +173,15 @@ int open_session(pam_handle_t* pamh, int argc, const char** argv)
     if (report.fell_back_from) {
         pam_syslog(pamh, LOG_NOTICE, "user=%s: %s: using the default environment '%s'", quoted_user.c_str(),
                    report.fell_back_from->c_str(), entered->environment.c_str());
-        pam_info(pamh, "chos: %s: using the default environment '%s'", report.fell_back_from->c_str(),
-                 entered->environment.c_str());
+        const std::string line =
+            "chos: " + *report.fell_back_from + ": using the default environment '" + entered->environment + "'";
+        pam_info(pamh, "%s", line.c_str());
+        told += line + "\n";
     }
-    if (int rc = apply_environment(pamh, pam_env, entered->envp); rc != PAM_SUCCESS) {
+    int rc = apply_environment(pamh, pam_env, entered->envp);
+    if (rc == PAM_SUCCESS)
+        rc = set_note(pamh, std::move(told));
+    if (rc != PAM_SUCCESS) {
         pam_syslog(pamh, LOG_ERR, "cannot set the session's environment: %s", pam_strerror(pamh, rc));
         return PAM_SESSION_ERR;
     }

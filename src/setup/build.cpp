@@ -3,6 +3,7 @@
 
 #include "setup/binds.hpp"
 #include "setup/environments.hpp"
+#include "setup/overlays.hpp"
 #include "setup/state.hpp"
 
 namespace chos::setup {
@@ -17,6 +18,8 @@ Result<> build_tree(const Tree& tree, const config::Config& config, const BuildO
     // 1. Directories, "chos" -> "/", and the static OS links (after the binds
     //    that left the config are gone: a name may change from one to the other).
     if (auto ok = make_skeleton(tree); !ok)
+        return ok;
+    if (auto ok = write_overlay_layers(tree); !ok)
         return ok;
     if (options.remove_stale) {
         if (auto ok = remove_stale_binds(tree, config, *state, report); !ok)

@@ -1,11 +1,13 @@
 #include "setup/check.hpp"
 
+#include "common/layout.hpp"
 #include "common/pinned_open.hpp"
 #include "common/root_only.hpp"
 #include "common/trusted_path.hpp"
 #include "config/legacy.hpp"
 #include "setup/commands.hpp"
 #include "setup/images.hpp"
+#include "setup/overlays.hpp"
 #include "setup/placement.hpp"
 
 #include <grp.h>
@@ -104,6 +106,9 @@ void check_tree_contents(const config::Config& config, const config::Environment
         report.errors.push_back(at_path(config, env, head + "path '" + env.path +
                                                          "' is not a userland: no " + missing +
                                                          " in it (users would get \"cannot run\")"));
+    const std::string own_rc = std::string(layout::environment_ssh_dir) + "/" + std::string(layout::ssh_rc);
+    if (auto rc = open_in_tree(tree.get(), own_rc); rc)
+        report.warnings.push_back(at(config, env.line, head + own_sshrc_warning()));
     // As the build binds them: beneath the tree, no symlink on the way (environments.cpp).
     for (const auto& file : config.shared_files) {
         const std::string inside = file.substr(file.find_first_not_of('/'));

@@ -8,6 +8,7 @@
 #include "setup/gate.hpp"
 #include "setup/images.hpp"
 #include "setup/mounts.hpp"
+#include "setup/overlays.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -250,49 +251,6 @@ Result<> bind_shared_files(const Tree& tree, const config::Environment& environm
     return {};
 }
 
-// Lay <tree>/.chos/profile.d over the environment's etc/profile.d: a read-only
-// overlay, so the tree on disk is never written, and a login shell (whose /etc/profile
-// resets PATH) still finds chos and chos-run. A tree with an etc/profile but no
-// etc/profile.d (or a symlink on the way) gets a warning.
-Result<> overlay_profile(const Tree& tree, const config::Environment& environment, UndoLog& undo,
-                         BuildReport& report)
-{
-    const std::string relative = mount_of(environment.name) + "/" + std::string(layout::environment_profile_dir);
-    const std::string shown = tree.shown(relative);
-    auto target = open_beneath(tree.root.get(), relative, O_PATH | O_DIRECTORY, shown);
-    if (!target) {
-        // Only a tree with an /etc/profile (which may reset PATH) needs the snippet.
-        auto profile = open_beneath(tree.root.get(), mount_of(environment.name) + "/etc/profile", O_PATH,
-                                    tree.shown(mount_of(environment.name) + "/etc/profile"));
-        if (!profile && profile.error().err == ENOENT)
-            return {};
-        report.warn("environment '" + environment.name + "': no directory /" +
-                    std::string(layout::environment_profile_dir) + " (" + target.error().str() +
-                    "): its login shells do not get " + std::string(layout::launcher_dir_inside) + " on PATH");
-        return {};
-    }
-    auto mounted = is_mount_root(target->get(), shown);
-    if (!mounted)
-        return std::unexpected(mounted.error());
-    if (*mounted)
-        return {}; // laid over already (a repairing start, a reload)
-    const std::string ours_relative(layout::profile_dir);
-    auto ours = open_beneath(tree.root.get(), ours_relative, O_PATH | O_DIRECTORY, tree.shown(ours_relative));
-    if (!ours)
-        return std::unexpected(ours.error());
-    // The layers by fd: no path of the tree is parsed again (':' and ',' in it are harmless).
-    const std::string lower = "/proc/self/fd/" + std::to_string(ours->get()) + ":/proc/self/fd/" +
-                              std::to_string(target->get());
-    auto mount = platform::mount_new("overlay", {{"lowerdir", lower.c_str()}},
-                           MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, target->get(), shown);
-    if (!mount)
-        return std::unexpected(mount.error());
-    auto pinned = std::make_shared<Fd>(std::move(*mount));
-    undo.add([pinned, shown] { (void)detach(pinned->get(), shown); });
-    report.note("laid '" + tree.shown(ours_relative) + "' over '" + shown + "'");
-    return {};
-}
-
 Result<> mount_environment(const Tree& tree, const config::Environment& environment, const config::Config& config,
                            bool remove_stale, const ProcessCounter& count, bool views_kept, UndoLog& undo,
                            BuildReport& report)
@@ -423,9 +381,11 @@ Result<> mount_environment(const Tree& tree, const config::Environment& environm
         if (was_missing)
             report.added_environments.push_back(environment.name);
     }
-    if (auto shared = bind_shared_files(tree, environment, config, undo, report); !shared)
-        return shared;
-    return overlay_profile(tree, environment, undo, report);
+    // The overlays first: a shared file inside a directory they cover (etc/ssh/ssh_known_hosts)
+    // is then bound onto the overlay's view of it, which a later overlay would hide.
+    if (auto laid = lay_overlays(tree, environment, undo, report); !laid)
+        return laid;
+    return bind_shared_files(tree, environment, config, undo, report);
 }
 
 } // namespace

@@ -151,26 +151,6 @@ Result<> make_skeleton(const Tree& tree)
         if (!fd)
             return std::unexpected(fd.error());
     }
-    // Login shells reset PATH through the environment's /etc/profile; its profile.d
-    // (this snippet laid over it) puts the launchers back (environments.cpp).
-    auto profile = make_directories(tree.create_in(), std::string(layout::profile_dir), 0755);
-    if (!profile)
-        return std::unexpected(profile.error());
-    auto writable = open_beneath(tree.root.get(), std::string(layout::profile_dir), O_RDONLY | O_DIRECTORY,
-                                 tree.shown(std::string(layout::profile_dir)));
-    if (!writable)
-        return std::unexpected(writable.error());
-    const std::string dir(layout::launcher_dir_inside);
-    const std::string snippet = "# chos-setup(8): chos and chos-run on PATH in every shell of a CHOS environment,\n"
-                                "# whatever this environment's /etc/profile set PATH to.\n"
-                                "case \":$PATH:\" in\n"
-                                "*:" + dir + ":*) ;;\n"
-                                "*) if [ -d " + dir + " ]; then PATH=\"$PATH:" + dir + "\"; export PATH; fi ;;\n"
-                                "esac\n";
-    if (auto written = platform::replace_file(writable->get(), std::string(layout::profile_snippet), snippet, 0644,
-                                              tree.shown(std::string(layout::profile_dir)));
-        !written)
-        return written;
     // "/chos/..." paths written on the host keep working inside the chroot.
     return ensure_symlink(tree, "", std::string(layout::root_alias), "/");
 }

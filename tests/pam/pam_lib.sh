@@ -103,6 +103,8 @@ pam_trees() {
     for t in bullseye trixie; do
         ln -s busybox "$IT_BASE/trees/$t/bin/pwd"
         ln -s busybox "$IT_BASE/trees/$t/bin/whoami"
+        # as openssh-client makes it: chos-setup lays its sshrc over it
+        mkdir -m 0755 "$IT_BASE/trees/$t/etc/ssh"
     done
 }
 

@@ -2,7 +2,9 @@
 # Logins land in the user's environment (pam_chos(8)): a real sshd on
 # 127.0.0.1 with pam_chos in its PAM session stack, real /chos from chos-setup,
 # test users with keys. ~/.chos chooses; no ~/.chos gives the default; an invalid
-# one follows fail_to_default both ways; a pty login gets a home, names and a prompt;
+# one follows fail_to_default both ways (told once: on stderr for a command, by sshd for
+# a pty login); a pty login gets a home, names and a prompt; an environment's own
+# /etc/ssh/sshrc is kept;
 # a restricted environment lets its user in, and no one else, not even by path.
 # checks: P9 G I S
 source "$(dirname "$0")/../integration/lib.sh"
@@ -14,10 +16,20 @@ pam_namespace
 pam_add_user chospama
 pam_add_user chospamb
 pam_trees
+# ownrc: a tree with an /etc/ssh/sshrc of its own, which CHOS keeps
+make_tree "$IT_BASE/trees/ownrc" ownrc
+mkdir -m 0755 "$IT_BASE/trees/ownrc/etc/ssh"
+echo 'echo "ownrc: its own sshrc" >&2' > "$IT_BASE/trees/ownrc/etc/ssh/sshrc"
+# A shared file inside etc/ssh, which the sshrc's overlay covers: still the host's file.
+echo "node7 ssh-ed25519 AAAA-the-site-s-known-hosts" > /etc/ssh/ssh_known_hosts   # the test's own /etc
+for t in bullseye trixie; do : > "$IT_BASE/trees/$t/etc/ssh/ssh_known_hosts"; done
+IT_CFG_SHARED="[/etc/passwd, /etc/group, /etc/ssh/ssh_known_hosts]"
 # gated: trixie's tree again, for chospama alone (its gate: docs/threat-model.md, class S)
 IT_CFG_EXTRA="  gated:
     path: $IT_BASE/trees/trixie
-    users: [chospama]" pam_chos_config
+    users: [chospama]
+  ownrc:
+    path: $IT_BASE/trees/ownrc" pam_chos_config
 it_start
 pam_service
 pam_sshd_start
@@ -52,8 +64,11 @@ assert_eq "~/.chos gated, its user: the environment's files" "$PAM_TRIXIE_VERSIO
     "$(pam_ssh $A cat /etc/debian_version 2>&1)"
 assert_eq "~/.chos gated, its user: \$CHOS" "gated" "$(pam_ssh $A 'echo $CHOS' 2>&1)"
 pam_user_file $B gated
-assert_eq "~/.chos gated, another user: the default instead" "$PAM_BULLSEYE_VERSION" \
-    "$(pam_ssh $B cat /etc/debian_version 2>&1 | tail -n 1)"
+out=$(pam_ssh $B cat /etc/debian_version 2>"$IT_BASE/stderr")
+assert_eq "~/.chos gated, another user: the default instead" "$PAM_BULLSEYE_VERSION" "$out"
+assert_eq "~/.chos gated, another user: told on stderr" \
+    "chos: environment not allowed: 'gated' (from ~/.chos): not open to this user (see 'chos --list'): using the default environment 'bullseye'" \
+    "$(cat "$IT_BASE/stderr")"
 out=$(pam_ssh $B cat /.chos/os/gated/etc/debian_version 2>&1); rc=$?
 assert_ne "another user, through the gate by path: refused ($out)" 0 "$rc"
 # (fuse, kmod: the gate refuses; namespace: the other environment is not in this one's view)
@@ -84,14 +99,21 @@ assert_no_match "pty login: no error from sshd" "Could not chdir|No such file|no
 
 # fail_to_default=yes: an unknown name in ~/.chos falls back to the default; the
 # user is told why (pty logins show PAM messages) and syslog says so.
+# A command (no terminal: sshd shows no PAM message) is told on stderr, once, by the
+# sshrc chos-setup laid over the environment's /etc/ssh; its stdout is the command's.
 pam_service fail_to_default=yes
 pam_user_file $A nosuchenv
-out=$(pam_ssh $A cat /etc/debian_version 2>&1); rc=$?
+note="chos: unknown environment: 'nosuchenv' (from ~/.chos) (see 'chos --list'): using the default environment 'bullseye'"
+out=$(pam_ssh $A cat /etc/debian_version 2>"$IT_BASE/stderr"); rc=$?
 assert_eq "fail_to_default=yes: exit" 0 "$rc"
 assert_eq "fail_to_default=yes: the default" "$PAM_BULLSEYE_VERSION" "$out"
+assert_eq "fail_to_default=yes: ssh host command: told on stderr, once" "$note" "$(cat "$IT_BASE/stderr")"
+assert_eq "fail_to_default=yes: \$CHOS_NOTE in the session" "$note" "$(pam_ssh $A 'echo "$CHOS_NOTE"' 2>/dev/null)"
 out=$(printf 'echo CHOS=$CHOS\nexit\n' | pam_ssh -tt $A 2>&1 | tr -d '\r')
 assert_match "fail_to_default=yes: the user is told (pty)" \
     "chos: unknown environment: 'nosuchenv' \\(from ~/.chos\\) \\(see 'chos --list'\\): using the default environment 'bullseye'" "$out"
+assert_eq "fail_to_default=yes: told once (pty: by sshd, not by the sshrc)" 1 \
+    "$(grep -c "using the default environment 'bullseye'" <<< "$out")"
 assert_match "fail_to_default=yes: CHOS in the pty session" "CHOS=bullseye" "$out"
 assert_match "fail_to_default=yes: logged" \
     "pam_chos\\(sshd:session\\): user=$A: unknown environment: 'nosuchenv' .*: using the default environment 'bullseye'" \
@@ -105,9 +127,44 @@ assert_match "fail_to_default=no: the reason" "chos: unknown environment: 'nosuc
 assert_no_match "fail_to_default=no: nothing ran" "$PAM_BULLSEYE_VERSION" "$out"
 assert_match "fail_to_default=no: logged" "user=$A uid=$uid env=- result=refused: unknown environment: 'nosuchenv'" \
     "$(cat "$PAM_LOG")"
-# ... and a valid choice still works with fail_to_default=no.
+# ... and a valid choice still works with fail_to_default=no, with nothing to say.
 pam_user_file $A trixie
 assert_eq "fail_to_default=no, valid ~/.chos" "$PAM_TRIXIE_VERSION" "$(pam_ssh $A cat /etc/debian_version 2>&1)"
+assert_eq "nothing to say: no \$CHOS_NOTE" "unset" "$(pam_ssh $A 'echo "${CHOS_NOTE-unset}"' 2>&1)"
+assert_match "the sshrc inside is CHOS's" "pam_chos\\(8\\)" "$(pam_ssh $A cat /etc/ssh/sshrc 2>&1)"
+assert_eq "a shared file under the sshrc's overlay: the host's" "node7 ssh-ed25519 AAAA-the-site-s-known-hosts" \
+    "$(pam_ssh $A cat /etc/ssh/ssh_known_hosts 2>&1)"
+# An environment's own sshrc is kept (and run by sshd), with a warning at every reload.
+pam_user_file $A ownrc
+out=$(pam_ssh $A cat /etc/os-release 2>"$IT_BASE/stderr")
+assert_match "ownrc: the environment" "^NAME=ownrc" "$out"
+assert_eq "ownrc: sshd ran the environment's own sshrc" "ownrc: its own sshrc" "$(cat "$IT_BASE/stderr")"
+out=$(chos_setup reload 2>&1); rc=$?
+assert_eq "reload with ownrc: exit ($out)" 0 "$rc"
+warning="environment 'ownrc': keeps its own /etc/ssh/sshrc \\(sshd runs that one\\): ssh sessions without a terminal do not show pam_chos's messages"
+assert_match "reload with ownrc: the warning" "$warning" "$out"
+assert_match "check with ownrc: the warning" "$warning \\(warning\\)" "$(chos_setup check 2>&1)"
+assert_eq "check: only ownrc's sshrc is reported" 1 "$(chos_setup check 2>&1 | grep -c sshrc)"
+
+# The sshrc's X11 step (sshd hands the cookie to an sshrc instead of running xauth):
+# an xauth of the test's on PATH records what it is given.
+mkdir -p "$IT_BASE/xauth"
+printf '#!/bin/sh\necho "$*" > %s/args; cat > %s/input\n' "$IT_BASE/xauth" "$IT_BASE/xauth" > "$IT_BASE/xauth/xauth"
+chmod 0755 "$IT_BASE/xauth/xauth"
+for display in localhost:10.0 node7:11.0; do
+    rm -f "$IT_BASE/xauth/args" "$IT_BASE/xauth/input"
+    out=$(echo "MIT-MAGIC-COOKIE-1 00ff" | env -i PATH="$IT_BASE/xauth:/usr/bin:/bin" DISPLAY=$display \
+        CHOS_NOTE=note sh "$TREE/.chos/ssh/sshrc" 2>&1)
+    assert_eq "sshrc, DISPLAY=$display: the note" "note" "$out"
+    assert_eq "sshrc, DISPLAY=$display: xauth's arguments" "-q -" "$(cat "$IT_BASE/xauth/args" 2>&1)"
+    want="add ${display/localhost:/unix:} MIT-MAGIC-COOKIE-1 00ff"
+    assert_eq "sshrc, DISPLAY=$display: xauth's input" "$want" "$(cat "$IT_BASE/xauth/input" 2>&1)"
+done
+rm -f "$IT_BASE/xauth/args"
+echo "" | env -i PATH="$IT_BASE/xauth:/usr/bin:/bin" SSH_TTY=/dev/pts/0 CHOS_NOTE=note sh "$TREE/.chos/ssh/sshrc" \
+    > "$IT_BASE/stderr" 2>&1
+assert_eq "sshrc with a terminal and no X11: silent" "" "$(cat "$IT_BASE/stderr")"
+assert_eq "sshrc without X11: no xauth" "no" "$([ -e "$IT_BASE/xauth/args" ] && echo yes || echo no)"
 # An invalid name (class G) is refused the same way.
 pam_user_file $A '../../etc'
 out=$(pam_ssh $A true 2>&1); rc=$?

@@ -27,17 +27,24 @@ ROOT_ONLY=$IT_BASE/root-only
 printf 'trixie\n%s\n' "$SECRET" > "$ROOT_ONLY"; chmod 0600 "$ROOT_ONLY"
 
 # login_case WHAT EXPECTED-VERSION NOTE-REGEX: one ssh login; bounded in time, the
-# environment as expected, the note shown in a pty login, no secret anywhere.
+# environment as expected, the note shown once on a command's stderr (the sshrc CHOS
+# lays over /etc/ssh) and in a pty login, no secret anywhere.
 login_case() {
-    local what=$1 expected=$2 note=$3 out rc start elapsed
+    local what=$1 expected=$2 note=$3 out err rc start elapsed
     start=$(date +%s%N)
-    out=$(pam_ssh $A cat /etc/debian_version 2>&1); rc=$?
+    out=$(pam_ssh $A cat /etc/debian_version 2>"$IT_BASE/stderr"); rc=$?
     elapsed=$((($(date +%s%N) - start) / 1000000))
+    err=$(cat "$IT_BASE/stderr")
     it_say "$what: ${elapsed} ms"
-    assert_eq "$what: exit ($out)" 0 "$rc"
+    assert_eq "$what: exit ($out $err)" 0 "$rc"
     assert_eq "$what: environment" "$expected" "$out"
     assert_le "$what: login time (ms)" 10000 "$elapsed"
-    if [ -n "$note" ]; then
+    assert_no_match "$what: no secret on stderr" "$SECRET" "$err"
+    if [ -z "$note" ]; then
+        assert_eq "$what: nothing on stderr" "" "$err"
+    else
+        assert_match "$what: told on stderr" "$note" "$err"
+        assert_eq "$what: told once on stderr" 1 "$(grep -c . <<< "$err")"
         out=$(printf 'exit\n' | pam_ssh -tt $A 2>&1 | tr -d '\r')
         assert_match "$what: the user is told" "$note" "$out"
         assert_no_match "$what: no secret in the pty session" "$SECRET" "$out"
@@ -77,7 +84,8 @@ rm -f "$H/.chos"
 # With fail_to_default=no the unreadable kinds count as no file: the default, not a refusal.
 pam_service fail_to_default=no
 ln -s /etc/shadow "$H/.chos"
-login_case "fail_to_default=no, ~/.chos -> /etc/shadow" "$PAM_BULLSEYE_VERSION" ""
+login_case "fail_to_default=no, ~/.chos -> /etc/shadow" "$PAM_BULLSEYE_VERSION" \
+    "chos: ~/\\.chos cannot be opened by the user \\(or is a symlink\\): ignored"
 rm -f "$H/.chos"
 
 it_done
