@@ -123,6 +123,17 @@ Result<> run(const Tool& tool, const std::vector<std::string>& args, const std::
     return {};
 }
 
+// A mirror is one URL, never one of mmdebstrap's other MIRROR forms (a "deb ..." line,
+// a sources file, "-" for stdin): an archive and nothing else.
+bool is_mirror_url(std::string_view url)
+{
+    if (!url.starts_with("http://") && !url.starts_with("https://") && !url.starts_with("file:///"))
+        return false;
+    const auto rest = url.substr(url.find("://") + 3);
+    return !rest.empty() && rest != "/" &&
+           std::ranges::none_of(url, [](unsigned char c) { return c <= ' ' || c == 0x7f; });
+}
+
 // What one build made beside OUT, taken back unless it succeeded: the temporary image
 // and (--suite) the temporary tree.
 struct Scratch {
@@ -152,6 +163,11 @@ Outcome image_build(const ImageRequest& request)
         return fail("give the tree with either --from DIR or --suite SUITE");
     if (!request.include.empty() && request.suite.empty())
         return fail("--include goes with --suite");
+    if (!request.mirror.empty() && request.suite.empty())
+        return fail("--mirror goes with --suite");
+    if (!request.mirror.empty() && !is_mirror_url(request.mirror))
+        return fail("--mirror: '" + config::quote_for_message(request.mirror) +
+                    "': not an http://, https:// or file:/// URL");
     if (request.out.empty())
         return fail("no output file given");
     if (::geteuid() != 0)
@@ -225,6 +241,8 @@ Outcome image_build(const ImageRequest& request)
         if (!request.include.empty())
             args.push_back("--include=" + request.include);
         args.insert(args.end(), {"--", request.suite, scratch.tree_path});
+        if (!request.mirror.empty())
+            args.push_back(request.mirror);
         std::vector<std::string> env;
         if (*epoch)
             env.push_back("SOURCE_DATE_EPOCH=" + std::to_string(**epoch));

@@ -17,6 +17,7 @@ struct ImageRequest {
     std::string from;    // --from DIR: the tree, or empty
     std::string suite;   // --suite SUITE: a Debian suite mmdebstrap builds, or empty
     std::string include; // --include PKG,...: with --suite, mmdebstrap's extra packages
+    std::string mirror;  // --mirror URL: with --suite, the archive (the site's own mirror)
     ImageFormat format = ImageFormat::squashfs;
     std::string out;     // the image file, replaced by rename (a new inode)
 };

@@ -116,6 +116,7 @@ int main(int argc, char** argv)
         ("from", po::value(&image.from), "image build: the tree to make the image of")
         ("suite", po::value(&image.suite), "image build: a Debian suite, built with mmdebstrap (minbase)")
         ("include", po::value(&image.include), "image build: with --suite, more packages (PKG,PKG...)")
+        ("mirror", po::value(&image.mirror), "image build: with --suite, the archive's URL (default: mmdebstrap's)")
         ("format", po::value(&image_format), "image build: squashfs (default) or erofs");
     po::options_description all;
     all.add(visible).add_options()("command", po::value(&command))("args", po::value(&args));

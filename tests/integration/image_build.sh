@@ -102,6 +102,14 @@ refused "--from a file" \
 refused "neither --from nor --suite" \
     "chos-setup: image build: give the tree with either --from DIR or --suite SUITE" \
     "$CHOS_SETUP" image build env1 "$out/env.squashfs"
+refused "--mirror without --suite" \
+    "chos-setup: image build: --mirror goes with --suite" \
+    "$CHOS_SETUP" image build env1 --from "$src" --mirror http://deb.debian.org/debian "$out/env.squashfs"
+for url in "ftp://deb.debian.org/debian" "http://" "http://deb.debian.org/debian extra" "-" "deb http://x/debian bookworm main"; do
+    refused "--mirror '$url'" \
+        "chos-setup: image build: --mirror: '$url': not an http://, https:// or file:/// URL" \
+        "$CHOS_SETUP" image build env1 --suite bookworm --mirror "$url" "$out/env.squashfs"
+done
 refused "an unknown format" \
     "chos-setup: image build: unknown format: 'zip' (squashfs or erofs)" \
     "$CHOS_SETUP" image build env1 --from "$src" --format zip "$out/env.squashfs"
