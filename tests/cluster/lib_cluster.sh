@@ -123,12 +123,10 @@ cluster_start_real() {
         for spec in "$@"; do [ "${spec%%:*}" = "$n" ] && envs=${spec#*:}; done
         specs=()
         for e in ${envs//,/ }; do specs+=("$e:$IT_BASE/trees/$e"); done
-        IT_CFG_OS_DIRS="[bin, etc, lib, lib32, lib64, libx32, sbin, usr, var, opt]" cluster_config "$n" "${specs[@]}"
+        cluster_config "$n" "${specs[@]}"
     done
     cluster_start
-    WORK=$SLURM_TEST_HOME/work
-    as_user mkdir -p "$WORK" || it_fail "mkdir $WORK as the user"
-    cd "$WORK" || it_fail "cd $WORK"
+    slurm_work_dir
 }
 
 # cluster_start: munged and slurmctld here, then every node (cluster_node_up), and wait

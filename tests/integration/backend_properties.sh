@@ -12,23 +12,14 @@
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 
-it_launchers
-make_tree "$IT_BASE/trees/a" a
-make_tree "$IT_BASE/trees/b" b
 # The source of the tree's /home is a shared mount, as an automounted /home is: a mount
 # made under it later must appear inside every environment.
 mkdir -p "$IT_BASE/home/late"
 mount --bind "$IT_BASE/home" "$IT_BASE/home" && mount --make-shared "$IT_BASE/home" ||
     it_fail "cannot make $IT_BASE/home a shared mount"
 IT_OWN_MOUNTS+=("$IT_BASE/home")
-IT_DEFAULT=a it_config a:"$IT_BASE/trees/a" b:"$IT_BASE/trees/b" h:-
-it_bind_config
-it_start
+IT_DEFAULT=a it_start_launchers a b -- a:"$IT_BASE/trees/a" b:"$IT_BASE/trees/b" h:-
 it_say "backend: $CHOS_IT_BACKEND, daemon $IT_DAEMON_COMM pid $DAEMON"
-
-as_nobody() { "${IT_AS_NOBODY[@]}" "$@"; }
-chos_run() { as_nobody "$BIN/chos-run" "$@"; }
-L=$IT_BASE/logs
 
 # --- P1: one user, two environments, at the same time; the host sees the host.
 loop='i=0; while [ $i -lt 200 ]; do grep ^NAME= /etc/os-release; i=$((i+1)); done'

@@ -25,16 +25,8 @@ echo $$ > "$mycg/cgroup.procs" || it_fail "cannot move the test into $mycg"
 # the directory busy for a moment)
 IT_CLEANUP+=("for p in \$(find '$mycg' -name cgroup.procs -exec cat {} +); do echo \$p > '${mycg%/*}/cgroup.procs'; done; for _try in \$(seq 50); do find '$mycg' -depth -type d -exec rmdir {} + 2>/dev/null; [ -d '$mycg' ] || break; sleep 0.1; done")
 
-it_launchers
-make_tree "$IT_BASE/trees/a" a
-make_tree "$IT_BASE/trees/b" b
-IT_CFG_REGTYPE=cgroup2 IT_DEFAULT=a it_config a:"$IT_BASE/trees/a" b:"$IT_BASE/trees/b" h:-
-it_bind_config
-it_start
+IT_CFG_REGTYPE=cgroup2 IT_DEFAULT=a it_start_launchers a b -- a:"$IT_BASE/trees/a" b:"$IT_BASE/trees/b" h:-
 
-
-as_nobody() { "${IT_AS_NOBODY[@]}" "$@"; }
-chos_run() { as_nobody "$BIN/chos-run" "$@"; }
 me=$(sed -n 's/^0:://p' /proc/self/cgroup)
 [ -n "$me" ] || it_fail "no cgroup2 line in /proc/self/cgroup"
 it_say "the test's cgroup2 path: $me"

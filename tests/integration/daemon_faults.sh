@@ -11,11 +11,10 @@ source "$(dirname "$0")/lib.sh"
 it_main "$@"
 
 it_start_with a b
-nobody_chroot=(chroot --userspec=$IT_NOBODY:$IT_NOBODY --groups=$IT_NOBODY "$TREE")
 p99_limit_ms=${CHOS_IT_L_P99_MS:-50}
 
 for e in a b; do
-    in_env_bg $e "$IT_BASE/logs/$e.probe" "${nobody_chroot[@]}" /bin/chos-it-tool probe /.chos/fs/link /etc/os-release 20 0
+    probe_bg $e "$IT_BASE/logs/$e.probe" 20
 done
 for e in a b; do
     wait_probe_advance "$IT_BASE/logs/$e.probe" 0 5 10 || it_fail "the probe in $e printed nothing"

@@ -9,11 +9,10 @@ source "$(dirname "$0")/lib.sh"
 it_main "$@"
 
 it_start_with a b
-nobody_chroot=(chroot --userspec=$IT_NOBODY:$IT_NOBODY --groups=$IT_NOBODY "$TREE")
 
 declare -A probe_pid
 for e in a b; do
-    in_env_bg $e "$IT_BASE/logs/$e.probe" "${nobody_chroot[@]}" /bin/chos-it-tool probe /.chos/fs/link /etc/os-release 50 0
+    probe_bg $e "$IT_BASE/logs/$e.probe" 50
     probe_pid[$e]=$IT_LAST_PID
 done
 for e in a b; do

@@ -10,15 +10,11 @@
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 
-it_launchers
 it_user chosflood
 AS_FLOOD=("${IT_AS_USER[@]}")
 it_user chosvictim
 AS_VICTIM=("${IT_AS_USER[@]}")
-make_tree "$IT_BASE/trees/a" a
-it_config a:"$IT_BASE/trees/a"
-it_bind_config
-it_start
+it_start_launchers a -- a:"$IT_BASE/trees/a"
 
 # The victim's median launch time in microseconds over 9 launches.
 victim_us() {

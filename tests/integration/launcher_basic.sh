@@ -7,15 +7,9 @@
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 
-it_launchers
+IT_DEFAULT=a it_start_launchers a b -- a:"$IT_BASE/trees/a" b:"$IT_BASE/trees/b" h:-
 # The same binary without the setuid bit: the not-root refusal.
 cp "$CHOS_LAUNCHER_DIR/chos-run" "$BIN/chos-run-plain" && chmod 0755 "$BIN/chos-run-plain"
-
-make_tree "$IT_BASE/trees/a" a
-make_tree "$IT_BASE/trees/b" b
-IT_DEFAULT=a it_config a:"$IT_BASE/trees/a" b:"$IT_BASE/trees/b" h:-
-it_bind_config
-it_start
 
 RUN_AS=("${IT_AS_NOBODY[@]}")
 chos_run() { "${RUN_AS[@]}" "$BIN/chos-run" "$@"; }

@@ -9,12 +9,8 @@ source "$(dirname "$0")/lib.sh"
 it_main "$@"
 source "$IT_LIB_DIR/launcher_lib.sh"
 
-it_launchers
 it_user chosit
-make_tree "$IT_BASE/trees/a" a
-IT_DEFAULT=a it_config a:"$IT_BASE/trees/a" h:-
-it_bind_config
-it_start
+IT_DEFAULT=a it_start_launchers a -- a:"$IT_BASE/trees/a" h:-
 lt_mounts_baseline
 AS=("${IT_AS_USER[@]}")
 OUT=/home/chosit/out

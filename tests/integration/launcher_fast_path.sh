@@ -14,15 +14,9 @@
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 
-it_launchers
-make_tree "$IT_BASE/trees/a" a
-make_tree "$IT_BASE/trees/b" b
-IT_CFG_REGTYPE=auto it_config a:"$IT_BASE/trees/a" b:"$IT_BASE/trees/b"
-it_bind_config
-it_start
+IT_CFG_REGTYPE=auto it_start_launchers a b -- a:"$IT_BASE/trees/a" b:"$IT_BASE/trees/b"
 
 SNAP=$CONFIG_PATH.snapshot
-chos_run() { "${IT_AS_NOBODY[@]}" "$BIN/chos-run" "$@"; }
 # how_read ENV: how one launch into ENV read the configuration, and what it printed
 # (within 10 s: a FIFO planted for a file must not hang a launch)
 how_read() {

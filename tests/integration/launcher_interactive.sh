@@ -11,13 +11,8 @@ it_main "$@"
 source "$IT_LIB_DIR/launcher_lib.sh"
 command -v python3 >/dev/null || it_fail "needs python3 (the pty driver)"
 
-it_launchers
 it_user chosit
-make_tree "$IT_BASE/trees/a" a
-make_tree "$IT_BASE/trees/b" b
-IT_DEFAULT=a it_config a:"$IT_BASE/trees/a" b:"$IT_BASE/trees/b" h:-
-it_bind_config
-it_start
+IT_DEFAULT=a it_start_launchers a b -- a:"$IT_BASE/trees/a" b:"$IT_BASE/trees/b" h:-
 lt_mounts_baseline
 
 # The driver: spawns ARGV on a pty, plays the script (expect PATTERN / send TEXT /

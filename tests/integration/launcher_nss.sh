@@ -14,14 +14,10 @@
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 
-it_launchers
-make_tree "$IT_BASE/trees/a" a
 IT_CFG_EXTRA="  g:
     path: $IT_BASE/trees/a
     description: \"for chosnssgrp only\"
-    groups: [chosnssgrp]" IT_DEFAULT=a it_config a:"$IT_BASE/trees/a" h:-
-it_bind_config
-it_start
+    groups: [chosnssgrp]" IT_DEFAULT=a it_start_launchers a -- a:"$IT_BASE/trees/a" h:-
 
 uid=61999
 while getent passwd "$uid" >/dev/null; do uid=$((uid + 1)); done

@@ -13,17 +13,13 @@ source "$(dirname "$0")/lib.sh"
 it_main "$@"
 source "$IT_LIB_DIR/launcher_lib.sh"
 
-it_launchers
 it_user chosit
 U=$IT_USER_UID
 # Groups of the user's: two it is in when it runs with them, one it is a member of in
 # the group database but dropped before calling the launcher.
 G1=$((U + 1000)) G2=$((U + 1001)) G3=$((U + 1002))
 { echo "chosg1:x:$G1:chosit"; echo "chosg2:x:$G2:chosit"; echo "chosg3:x:$G3:chosit"; } >> /etc/group
-make_tree "$IT_BASE/trees/a" a
-IT_DEFAULT=a it_config a:"$IT_BASE/trees/a" h:-
-it_bind_config
-it_start
+IT_DEFAULT=a it_start_launchers a -- a:"$IT_BASE/trees/a" h:-
 lt_mounts_baseline
 
 status_of() { grep -E "^($2):" <<< "$1" | tr '\t' ' '; }

@@ -569,6 +569,32 @@ it_launchers() {
     IT_SETUP_FLAGS+=(--launchers "$BIN")
 }
 
+# as_nobody CMD...: CMD as nobody, no supplementary group (IT_AS_NOBODY).
+# chos_run ARGS...: it_launchers' setuid chos-run, run by nobody. (A test that runs the
+# launcher as someone else defines its own chos_run after sourcing this file.)
+as_nobody() { "${IT_AS_NOBODY[@]}" "$@"; }
+chos_run() { as_nobody "$BIN/chos-run" "$@"; }
+
+# it_start_launchers TREE... -- ENV:PATH...: the usual opening of a launcher test. It
+# makes the setuid launchers (it_launchers), a busybox tree per TREE at
+# $IT_BASE/trees/TREE (make_tree, os-release NAME=TREE), the config of the
+# environments ENV:PATH... (it_config: its knobs, IT_DEFAULT ..., apply) bound where
+# the launcher reads it (it_bind_config), and starts CHOS (it_start). L is the test's
+# log directory. Then chos_run launches as nobody.
+it_start_launchers() {
+    it_launchers
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do
+        make_tree "$IT_BASE/trees/$1" "$1"
+        shift
+    done
+    [ "${1:-}" = -- ] || it_fail "it_start_launchers: no '--' before the environments"
+    shift
+    it_config "$@"
+    it_bind_config
+    it_start
+    L=$IT_BASE/logs
+}
+
 # it_bind_config: the launcher reads the fixed CHOS_CONFIG_PATH; inside this mount
 # namespace it is the test's $CFG, bound over it. The directory holding it is first
 # replaced, in this namespace only, by a copy where the file exists (/etc: the
@@ -751,6 +777,29 @@ in_env_bg() {
     sh -c 'echo $$ > "$0/cgroup.procs" || exit 125; exec "$@"' "$dir" "$@" > "$log" 2>&1 &
     IT_PIDS+=($!)
     IT_LAST_PID=$!
+}
+
+# probe_bg ENV LOG PERIOD-MS: in the background (in_env_bg: registered in ENV, pid in
+# IT_LAST_PID), a process of nobody's chrooted into the tree that every PERIOD-MS
+# reads the link and /etc/os-release and prints one numbered line of what it saw into
+# LOG (chos-it-tool probe), until it is killed. probe_seq, wait_probe_advance and
+# probe_lines_since read LOG.
+probe_bg() { # ENV LOG PERIOD-MS
+    in_env_bg "$1" "$2" chroot --userspec="$IT_NOBODY:$IT_NOBODY" --groups="$IT_NOBODY" "$TREE" \
+        /bin/chos-it-tool probe /.chos/fs/link /etc/os-release "$3" 0
+}
+
+# reload_ok WHAT: chos-setup reload exits 0 while the probe in a (probe_bg a
+# $IT_BASE/logs/a.probe ...) goes on undisturbed: 10 more lines within 10 s, each since
+# the reload began naming a's link target and a's tree.
+reload_ok() { # WHAT
+    local log=$IT_BASE/logs/a.probe from out rc
+    from=$(probe_seq "$log")
+    out=$(chos_setup reload 2>&1); rc=$?
+    assert_eq "reload ($1): exit status ($out)" 0 "$rc"
+    wait_probe_advance "$log" "$from" 10 10 || it_fail "the probe in a stalled after the reload ($1)"
+    assert_eq "what the process in a saw during and after the reload ($1)" "../os/a NAME=a" \
+        "$(probe_lines_since "$log" "$from" | awk '{ print $2, $3 }' | sort -u)"
 }
 
 # register PID ENV: as root, write PID into ENV's cgroup.procs ("-": unregister).

@@ -15,15 +15,7 @@ CHOS_IT_BACKEND=namespace
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 
-it_launchers
-make_tree "$IT_BASE/trees/a" a
-make_tree "$IT_BASE/trees/evil" evil
-IT_DEFAULT=a it_config a:"$IT_BASE/trees/a"
-it_bind_config
-it_start
-as_nobody() { "${IT_AS_NOBODY[@]}" "$@"; }
-chos_run() { as_nobody "$BIN/chos-run" "$@"; }
-L=$IT_BASE/logs
+IT_DEFAULT=a it_start_launchers a evil -- a:"$IT_BASE/trees/a"
 U=$IT_BASE/user   # where the user's process says it is ready
 mkdir -p "$U" && chown "$IT_NOBODY" "$U"
 

@@ -12,15 +12,7 @@ CHOS_IT_BACKEND=namespace
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 
-it_launchers
-make_tree "$IT_BASE/trees/a1" a1
-make_tree "$IT_BASE/trees/a2" a2
-IT_DEFAULT=a it_config a:"$IT_BASE/trees/a1"
-it_bind_config
-it_start
-as_nobody() { "${IT_AS_NOBODY[@]}" "$@"; }
-chos_run() { as_nobody "$BIN/chos-run" "$@"; }
-L=$IT_BASE/logs
+IT_DEFAULT=a it_start_launchers a1 a2 -- a:"$IT_BASE/trees/a1"
 lines() { [ -s "$1" ] && wc -l < "$1" || echo 0; }
 
 assert_eq "before the reload: a is a1" "NAME=a1" "$(chos_run -o a -- grep ^NAME= /etc/os-release 2>&1)"

@@ -14,9 +14,9 @@ as_nobody_in_tree=(chroot --userspec=$IT_NOBODY:$IT_NOBODY --groups=$IT_NOBODY "
 
 # Two long-running processes of the same user (nobody), chrooted to the tree, one
 # registered in a and one in b, both alive at the same time.
-in_env_bg a "$IT_BASE/logs/a.probe" "${as_nobody_in_tree[@]}" /bin/chos-it-tool probe /.chos/fs/link /etc/os-release 50 0
+probe_bg a "$IT_BASE/logs/a.probe" 50
 pa=$IT_LAST_PID
-in_env_bg b "$IT_BASE/logs/b.probe" "${as_nobody_in_tree[@]}" /bin/chos-it-tool probe /.chos/fs/link /etc/os-release 50 0
+probe_bg b "$IT_BASE/logs/b.probe" 50
 pb=$IT_LAST_PID
 wait_probe_advance "$IT_BASE/logs/a.probe" 0 10 10 || it_fail "the probe in a printed nothing: $(tail -n 3 "$IT_BASE/logs/a.probe")"
 wait_probe_advance "$IT_BASE/logs/b.probe" 0 10 10 || it_fail "the probe in b printed nothing: $(tail -n 3 "$IT_BASE/logs/b.probe")"

@@ -20,23 +20,12 @@ BASE_BIND=$'/dev\n/proc\n{ source: '"$IT_BASE/home"', target: /home }'
 config() { IT_CFG_BIND=${BIND:-$BASE_BIND} it_config "$@"; }
 config a:"$IT_BASE/trees/a" b:"$IT_BASE/trees/b"
 it_start
-nobody_chroot=(chroot --userspec=$IT_NOBODY:$IT_NOBODY --groups=$IT_NOBODY "$TREE")
 
-in_env_bg a "$IT_BASE/logs/a.probe" "${nobody_chroot[@]}" /bin/chos-it-tool probe /.chos/fs/link /etc/os-release 20 0
+probe_bg a "$IT_BASE/logs/a.probe" 20
 pa=$IT_LAST_PID
 wait_probe_advance "$IT_BASE/logs/a.probe" 0 5 10 || it_fail "the probe in a printed nothing"
 in_a() { in_env a chroot "$TREE" "$@" 2>&1; }
 
-# reload_ok WHAT: reload, exit 0, and the process in a went on undisturbed.
-reload_ok() {
-    local from out rc
-    from=$(probe_seq "$IT_BASE/logs/a.probe")
-    out=$(chos_setup reload 2>&1); rc=$?
-    assert_eq "reload ($1): exit status ($out)" 0 "$rc"
-    wait_probe_advance "$IT_BASE/logs/a.probe" "$from" 5 10 || it_fail "the probe in a stalled after the reload ($1)"
-    assert_eq "what the process in a saw during the reload ($1)" "../os/a NAME=a" \
-        "$(probe_lines_since "$IT_BASE/logs/a.probe" "$from" | awk '{ print $2, $3 }' | sort -u)"
-}
 mount_opts() { awk -v m="$1" '$5 == m { print $6 }' /proc/self/mountinfo; }
 
 # 1. A bind entry added: mounted (nosuid, nodev), seen in a; removed: gone.

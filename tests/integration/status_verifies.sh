@@ -10,11 +10,7 @@
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 
-it_launchers
-make_tree "$IT_BASE/trees/a" a
-IT_DEFAULT=a it_config a:"$IT_BASE/trees/a" h:-
-it_bind_config
-it_start
+IT_DEFAULT=a it_start_launchers a -- a:"$IT_BASE/trees/a" h:-
 # (The labels' column padding squeezed to one space: its width is status's layout, not what
 # this test checks.)
 status() { chos_setup status 2>&1 | sed -E 's/^([a-z-]+:) +/\1 /'; }

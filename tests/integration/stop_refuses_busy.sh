@@ -10,12 +10,11 @@ source "$(dirname "$0")/lib.sh"
 it_main "$@"
 
 it_start_with a b
-nobody_chroot=(chroot --userspec=$IT_NOBODY:$IT_NOBODY --groups=$IT_NOBODY "$TREE")
 
-in_env_bg a "$IT_BASE/logs/a.probe" "${nobody_chroot[@]}" /bin/chos-it-tool probe /.chos/fs/link /etc/os-release 20 0
+probe_bg a "$IT_BASE/logs/a.probe" 20
 pa=$IT_LAST_PID
-in_env_bg b "$IT_BASE/logs/b1.probe" "${nobody_chroot[@]}" /bin/chos-it-tool probe /.chos/fs/link /etc/os-release 20 0
-in_env_bg b "$IT_BASE/logs/b2.probe" "${nobody_chroot[@]}" /bin/chos-it-tool probe /.chos/fs/link /etc/os-release 20 0
+probe_bg b "$IT_BASE/logs/b1.probe" 20
+probe_bg b "$IT_BASE/logs/b2.probe" 20
 for p in a b1 b2; do
     wait_probe_advance "$IT_BASE/logs/$p.probe" 0 3 10 || it_fail "the probe $p printed nothing"
 done

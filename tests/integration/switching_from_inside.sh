@@ -8,18 +8,10 @@
 source "$(dirname "$0")/lib.sh"
 it_main "$@"
 
-it_launchers
-make_tree "$IT_BASE/trees/a" a
-make_tree "$IT_BASE/trees/b" b
 mkdir -p "$IT_BASE/home/work" && chmod 0777 "$IT_BASE/home/work"
 echo "the host" > "$IT_BASE/host-marker"
 chmod 0644 "$IT_BASE/host-marker"
-IT_DEFAULT=a it_config a:"$IT_BASE/trees/a" b:"$IT_BASE/trees/b" h:-
-it_bind_config
-it_start
-
-as_nobody() { "${IT_AS_NOBODY[@]}" "$@"; }
-chos_run() { as_nobody "$BIN/chos-run" "$@"; }
+IT_DEFAULT=a it_start_launchers a b -- a:"$IT_BASE/trees/a" b:"$IT_BASE/trees/b" h:-
 
 # The launcher bind: present, suid (the only mount in the tree without nosuid).
 for p in chos chos-run; do

@@ -8,21 +8,12 @@
 source "$(dirname "$0")/lib_slurm.sh"
 slurm_main "$@"
 
-slurm_user
-slurm_tree "$IT_BASE/trees/bullseye" bullseye 11.11
-slurm_tree "$IT_BASE/trees/secret" secret 12.99
 IT_CFG_EXTRA="  secret:
     path: $IT_BASE/trees/secret
     users: [root]
 fail_to_default: true"
-slurm_config bullseye:"$IT_BASE/trees/bullseye"
-it_start
 # The node's own decision: submit_check=no (the refusal at submission: submit_check.sh).
-SLURM_PLUGIN_ARGS="submit_check=no" slurm_start
-WORK=$SLURM_TEST_HOME/work
-as_user mkdir -p "$WORK" || it_fail "mkdir $WORK as the user"
-cd "$WORK" || it_fail "cd $WORK"
-MARK=$WORK/ran
+SLURM_PLUGIN_ARGS="submit_check=no" slurm_setup bullseye:11.11 secret:12.99 -- bullseye:"$IT_BASE/trees/bullseye"
 forbidden="error: chos: environment not allowed: 'secret' \\(from --chos\\): not open to this user \\(see 'chos --list'\\)"
 forbidden_var="error: chos: environment not allowed: 'secret' \\(from \\\$CHOS\\): not open to this user"
 

@@ -3,9 +3,13 @@
 #
 #   source "$(dirname "$0")/lib_slurm.sh"
 #   slurm_main "$@"
-#   slurm_user; slurm_tree ...; slurm_config; it_start; slurm_start
+#   slurm_setup bullseye:11.11 -- bullseye:"$IT_BASE/trees/bullseye"
 #   out=$(srun --chos=bullseye cat /etc/debian_version)
 #   slurm_done
+#
+# (slurm_setup is the usual opening; its pieces -- slurm_user, slurm_tree or
+# slurm_real_trees, slurm_config, it_start, slurm_start, slurm_work_dir -- serve a test
+# that opens otherwise.)
 #
 # Everything runs inside the integration harness's private mount and pid namespaces
 # (tests/integration/lib.sh): munged, slurmctld and slurmd are processes of the
@@ -63,9 +67,11 @@ slurm_tree() { # DIR NAME VERSION
 # slurm_real_trees SUITE...: tools/mktree's real Debian trees (made with mmdebstrap the
 # first time, then extracted from the cache /var/cache/chos-test, as the e2e suite does)
 # at $IT_BASE/trees/SUITE, on their own tmpfs: two real trees do not fit the harness's
-# 1 GiB. A tree that cannot be made fails the test.
+# 1 GiB. A tree that cannot be made fails the test. Sets IT_CFG_OS_DIRS to the
+# top-level directories of such a tree, for it_config.
 slurm_real_trees() {
     local s
+    IT_CFG_OS_DIRS="[bin, etc, lib, lib32, lib64, libx32, sbin, usr, var, opt]"
     mkdir -p "$IT_BASE/trees"
     mount -t tmpfs -o mode=0755,size=3g chos-slurm-trees "$IT_BASE/trees" || it_fail "cannot mount the trees' tmpfs"
     IT_OWN_MOUNTS+=("$IT_BASE/trees")
@@ -77,13 +83,55 @@ slurm_real_trees() {
 # The unprivileged submitter (lib.sh's it_user: this namespace's /etc only), its home
 # under $IT_BASE/jobs (bound into the tree at the same path). Call before slurm_tree
 # (make_tree copies /etc/passwd) and before it_start (shared_files binds /etc/passwd).
+# The name is known before (a config written ahead of slurm_user may name the user).
+SLURM_TEST_USER=chosslurm
 slurm_user() {
-    SLURM_TEST_USER=chosslurm
     SLURM_TEST_HOME=$IT_BASE/jobs/$SLURM_TEST_USER
     mkdir -p "$IT_BASE/jobs"
     chmod 0755 "$IT_BASE/jobs"
     it_user "$SLURM_TEST_USER" "" "$SLURM_TEST_HOME"
     SLURM_TEST_UID=$IT_USER_UID
+}
+
+# slurm_work_dir: WORK, the test user's submit directory ($SLURM_TEST_HOME/work, made
+# by the user, so the user's), entered; MARK, a file in it that only a job which must
+# not run would create. Call after slurm_user.
+slurm_work_dir() {
+    WORK=$SLURM_TEST_HOME/work
+    MARK=$WORK/ran
+    as_user mkdir -p "$WORK" || it_fail "mkdir $WORK as the user"
+    cd "$WORK" || it_fail "cd $WORK"
+}
+
+# slurm_setup TREE... -- ENV:PATH...: the usual opening of a slurm test. It makes
+#  - the test user (slurm_user);
+#  - every TREE under $IT_BASE/trees: NAME:VERSION a busybox tree whose
+#    /etc/debian_version is VERSION (slurm_tree), NAME alone tools/mktree's real
+#    Debian tree of that suite (slurm_real_trees);
+#  - the config of the environments ENV:PATH... (slurm_config: the knobs of it_config,
+#    IT_CFG_EXTRA, IT_DEFAULT ..., and SLURM_CFG_BIND_EXTRA apply);
+#  - CHOS started (it_start), then Slurm (slurm_start: its knobs, SLURM_PLUGIN_ARGS ...);
+#  - the submit directory WORK, entered, and MARK (slurm_work_dir).
+slurm_setup() {
+    local t real=() fake=()
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do
+        case $1 in
+        *:*) fake+=("$1") ;;
+        *) real+=("$1") ;;
+        esac
+        shift
+    done
+    [ "${1:-}" = -- ] || it_fail "slurm_setup: no '--' before the environments"
+    shift
+    slurm_user
+    [ ${#real[@]} -eq 0 ] || slurm_real_trees "${real[@]}"
+    for t in "${fake[@]}"; do
+        slurm_tree "$IT_BASE/trees/${t%%:*}" "${t%%:*}" "${t#*:}"
+    done
+    slurm_config "$@"
+    it_start
+    slurm_start
+    slurm_work_dir
 }
 
 # The daemons go first (their jobs may hold files on the trees), then lib.sh's cleanup.

@@ -7,15 +7,7 @@
 source "$(dirname "$0")/lib_slurm.sh"
 slurm_main "$@"
 
-slurm_user
-slurm_real_trees bullseye trixie
-IT_CFG_OS_DIRS="[bin, etc, lib, lib32, lib64, libx32, sbin, usr, var, opt]"
-slurm_config bullseye:"$IT_BASE/trees/bullseye" trixie:"$IT_BASE/trees/trixie"
-it_start
-slurm_start
-WORK=$SLURM_TEST_HOME/work
-as_user mkdir -p "$WORK" || it_fail "mkdir $WORK as the user"
-cd "$WORK" || it_fail "cd $WORK"
+slurm_setup bullseye trixie -- bullseye:"$IT_BASE/trees/bullseye" trixie:"$IT_BASE/trees/trixie"
 
 out=$(as_user timeout 60 srun --chos=bullseye cat /etc/debian_version 2>&1); rc=$?
 assert_eq "srun --chos=bullseye as the user: exit status ($out; $(slurm_logs))" 0 "$rc"

@@ -40,10 +40,7 @@ p4_on_exit() {
 }
 trap p4_on_exit EXIT
 
-slurm_tree "$IT_BASE/trees/bullseye" bullseye 11.11
 SLURM_CFG_BIND_EXTRA="/sys"
-slurm_config bullseye:"$IT_BASE/trees/bullseye"
-it_start
 SLURM_PROCTRACK=proctrack/cgroup SLURM_TASK_PLUGIN=task/cgroup \
 SLURM_SELECT_PARAMS=CR_CPU_Memory SLURM_NODE_EXTRA="RealMemory=256 " \
 SLURM_CGROUP_CONF="CgroupPlugin=cgroup/v1
@@ -52,8 +49,7 @@ CgroupAutomount=no
 ConstrainCores=no
 ConstrainDevices=no
 ConstrainRAMSpace=yes
-ConstrainSwapSpace=no" slurm_start
-cd "$IT_BASE/jobs" || it_fail "cd $IT_BASE/jobs"
+ConstrainSwapSpace=no" slurm_setup bullseye:11.11 -- bullseye:"$IT_BASE/trees/bullseye"
 
 # Inside the environment (bullseye's files, registered there), the task reports its
 # cgroups, whether its freezer cgroup lists it, and its job's memory limit.

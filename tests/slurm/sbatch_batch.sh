@@ -7,15 +7,7 @@
 source "$(dirname "$0")/lib_slurm.sh"
 slurm_main "$@"
 
-slurm_user
-slurm_tree "$IT_BASE/trees/bullseye" bullseye 11.11
-slurm_tree "$IT_BASE/trees/trixie" trixie 13.2
-WORK=$SLURM_TEST_HOME/work
-slurm_config bullseye:"$IT_BASE/trees/bullseye" trixie:"$IT_BASE/trees/trixie" host:-
-it_start
-slurm_start
-as_user mkdir -p "$WORK" || it_fail "mkdir $WORK as the user"
-cd "$WORK" || it_fail "cd $WORK"
+slurm_setup bullseye:11.11 trixie:13.2 -- bullseye:"$IT_BASE/trees/bullseye" trixie:"$IT_BASE/trees/trixie" host:-
 
 cat > "$WORK/job.sh" <<'SCRIPT'
 #!/bin/sh

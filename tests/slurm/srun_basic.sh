@@ -7,21 +7,13 @@
 source "$(dirname "$0")/lib_slurm.sh"
 slurm_main "$@"
 
-slurm_user
-slurm_tree "$IT_BASE/trees/bullseye" bullseye 11.11
-slurm_tree "$IT_BASE/trees/trixie" trixie 13.2
 # gated: bullseye's tree again, for the test user alone (behind its gate, chos.yaml(5))
 IT_CFG_EXTRA="  gated:
     path: $IT_BASE/trees/bullseye
     users: [$SLURM_TEST_USER]" \
-    IT_DEFAULT=trixie slurm_config bullseye:"$IT_BASE/trees/bullseye" trixie:"$IT_BASE/trees/trixie" host:-
-it_start
-slurm_start
+    IT_DEFAULT=trixie slurm_setup bullseye:11.11 trixie:13.2 -- \
+    bullseye:"$IT_BASE/trees/bullseye" trixie:"$IT_BASE/trees/trixie" host:-
 host_version=$(cat /etc/debian_version)
-
-WORK=$IT_BASE/jobs/work
-mkdir -p "$WORK" && chmod 0777 "$WORK"
-cd "$WORK" || it_fail "cd $WORK"
 run() { timeout 60 srun "$@" 2>&1; }
 
 # The environment's files.

@@ -9,22 +9,13 @@
 source "$(dirname "$0")/lib_slurm.sh"
 slurm_main "$@"
 
-slurm_user
-slurm_tree "$IT_BASE/trees/bullseye" bullseye 11.11
-slurm_tree "$IT_BASE/trees/secret" secret 12.99
 IT_CFG_EXTRA="  secret:
     path: $IT_BASE/trees/secret
     users: [root]
   hideout:
     path: $IT_BASE/trees/bullseye
     hidden: true"
-slurm_config bullseye:"$IT_BASE/trees/bullseye"
-it_start
-slurm_start
-WORK=$SLURM_TEST_HOME/work
-as_user mkdir -p "$WORK" || it_fail "mkdir $WORK as the user"
-cd "$WORK" || it_fail "cd $WORK"
-MARK=$WORK/ran
+slurm_setup bullseye:11.11 secret:12.99 -- bullseye:"$IT_BASE/trees/bullseye"
 jobs_known() { scontrol -o show jobs 2>/dev/null | grep -c '^JobId='; }
 not_allowed="srun: error: chos: environment not allowed: 'secret' (from --chos): not open to this user (see 'chos --list'); you may use: bullseye"
 unknown="srun: error: chos: unknown environment: 'nosuch' (from --chos) (see 'chos --list'); you may use: bullseye"
