@@ -35,16 +35,17 @@ std::string profile_snippet()
 // sshd(8) runs /etc/ssh/sshrc with /bin/sh before the user's shell or command, in every
 // session, unless the user has a ~/.ssh/rc; its stderr is the session's. sshd shows
 // what pam_chos said through PAM (a fallback to the default environment, an ignored
-// ~/.chos) only to a terminal login without a command, so this says it when there is no
-// terminal. When an sshrc exists sshd leaves the X11 cookie to it (on stdin, as
+// ~/.chos) only to a terminal login without a command and without ~/.hushlogin, so this
+// says it when there is no terminal or there is a ~/.hushlogin. When an sshrc exists sshd leaves the X11 cookie to it (on stdin, as
 // "protocol cookie"), so it is added here as sshd would.
 std::string ssh_rc()
 {
     const std::string note(layout::note_variable);
     return "# chos-setup(8), pam_chos(8): sshd runs this file in every session of a CHOS environment.\n"
            "# Without a terminal (\"ssh host command\"), what pam_chos told the session goes to\n"
-           "# stderr: sshd shows PAM's messages only to terminal logins.\n"
-           "if [ -n \"${" + note + ":-}\" ] && [ -z \"${SSH_TTY:-}\" ]; then\n"
+           "# stderr: sshd shows PAM's messages only to terminal logins, and not to those of a\n"
+           "# user with a ~/.hushlogin.\n"
+           "if [ -n \"${" + note + ":-}\" ] && { [ -z \"${SSH_TTY:-}\" ] || [ -e \"${HOME:-/nonexistent}/.hushlogin\" ]; }; then\n"
            "    printf '%s\\n' \"$" + note + "\" >&2\n"
            "fi\n"
            "# X11 forwarding: sshd hands the cookie to an sshrc instead of running xauth.\n"

@@ -114,6 +114,12 @@ assert_match "fail_to_default=yes: the user is told (pty)" \
     "chos: unknown environment: 'nosuchenv' \\(from ~/.chos\\) \\(see 'chos --list'\\): using the default environment 'bullseye'" "$out"
 assert_eq "fail_to_default=yes: told once (pty: by sshd, not by the sshrc)" 1 \
     "$(grep -c "using the default environment 'bullseye'" <<< "$out")"
+# ~/.hushlogin: sshd keeps PAM's messages to itself, the sshrc says it instead.
+touch "/home/$A/.hushlogin"; chown $A: "/home/$A/.hushlogin"
+out=$(printf 'echo CHOS=$CHOS\nexit\n' | pam_ssh -tt $A 2>&1 | tr -d '\r')
+assert_eq "fail_to_default=yes, ~/.hushlogin: told once (pty: by the sshrc)" 1 \
+    "$(grep -c -F "$note" <<< "$out")"
+rm -f "/home/$A/.hushlogin"
 assert_match "fail_to_default=yes: CHOS in the pty session" "CHOS=bullseye" "$out"
 assert_match "fail_to_default=yes: logged" \
     "pam_chos\\(sshd:session\\): user=$A: unknown environment: 'nosuchenv' .*: using the default environment 'bullseye'" \
