@@ -36,8 +36,9 @@ std::string profile_snippet()
 // session, unless the user has a ~/.ssh/rc; its stderr is the session's. sshd shows
 // what pam_chos said through PAM (a fallback to the default environment, an ignored
 // ~/.chos) only to a terminal login without a command and without ~/.hushlogin, so this
-// says it when there is no terminal or there is a ~/.hushlogin. When an sshrc exists sshd leaves the X11 cookie to it (on stdin, as
-// "protocol cookie"), so it is added here as sshd would.
+// says it when there is no terminal or there is a ~/.hushlogin. When an sshrc exists,
+// sshd leaves the X11 cookie to it (on stdin, as "protocol cookie"), so it is added here
+// as sshd would.
 std::string ssh_rc()
 {
     const std::string note(layout::note_variable);
