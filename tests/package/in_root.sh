@@ -3,8 +3,9 @@
 # tools/freshroot): the .deb files in /debs installed from the archive, used as a site
 # would, upgraded while CHOS runs, then purged, leaving nothing behind. One "ok: ..."
 # line per check; the first failed check ends the run with "FAIL: ...".
-# Environment: CHOS_PKG_REG (a registry name unique to this run), /out (a directory of
-# the machine: the module DKMS built is copied there for the kmod suite).
+# Environment: CHOS_PKG_REG (a registry name unique to this run), /debs (a directory of
+# the machine: the .deb files, then "ready"), /out (a directory of the machine: the
+# module DKMS built is copied there for the kmod suite).
 set -uo pipefail
 export DEBIAN_FRONTEND=noninteractive
 reg=${CHOS_PKG_REG:?}
@@ -29,6 +30,11 @@ check "apt-get update" apt-get update -qq
 check "the node's own packages (man-db, linux-headers-amd64, busybox-static)" \
     apt-get install -y -qq man-db linux-headers-amd64 busybox-static
 useradd -m -s /bin/sh "$USER_NAME" || fail "useradd"
+
+# The packages are built while the lines above run (tests/package/package.sh): /debs
+# is the machine's directory they are copied to, "ready" written last.
+for _ in $(seq 1 6000); do [ -e /debs/ready ] && break; sleep 0.5; done
+[ -e /debs/ready ] || fail "no packages in /debs after 50 minutes"
 
 # Everything that is on the system: files (path, mode, owner), statoverrides, mounts,
 # processes, this run's registrations. Left out: apt's and dpkg's own records, logs and
@@ -106,6 +112,7 @@ case $ko in
     *.ko.zst) zstd -qdc "$ko" > /out/chos.ko ;;
     *) fail "unknown module compression: $ko" ;;
 esac
+touch /out/module-ready   # (package.sh boots the kmod guest with it now)
 
 # ---- a small environment, as an admin would add it
 tree=/srv/chos/tiny
