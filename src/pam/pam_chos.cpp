@@ -75,14 +75,13 @@ int apply_environment(pam_handle_t* pamh, const PamEnvironment& before, const st
 // environment's /etc/ssh/sshrc that chos-setup lays over it prints this on stderr when
 // there is no terminal (setup/overlays.hpp). Unset when there is nothing to say, so a
 // value from elsewhere is never shown as ours.
-int set_note(pam_handle_t* pamh, std::string told)
+int set_note(pam_handle_t* pamh, const std::string& told)
 {
     const std::string name(chos::layout::note_variable);
     if (told.empty()) {
         (void)pam_putenv(pamh, name.c_str()); // "NAME" alone deletes it (absent: PAM_BAD_ITEM)
         return PAM_SUCCESS;
     }
-    told.pop_back(); // the last newline
     return pam_putenv(pamh, (name + "=" + told).c_str());
 }
 
@@ -156,13 +155,17 @@ int open_session(pam_handle_t* pamh, int argc, const char** argv)
     report.user_name = user; // until enter() resolves it (a refusal before: the PAM user)
     report.uid = *uid;
     auto entered = chos::enter::enter(request, report);
-    std::string told; // what the user is told, line by line: CHOS_NOTE (told())
+    // What the user is told: a PAM message now, and a line of CHOS_NOTE (set_note).
+    std::string told;
+    const auto tell = [pamh, &told](const std::string& line) {
+        pam_info(pamh, "%s", line.c_str());
+        told += (told.empty() ? "" : "\n") + line;
+    };
     if (!report.user_file_note.empty()) {
         // Why ~/.chos was ignored (never its content: docs/threat-model.md, class I:
         // user files).
         pam_syslog(pamh, LOG_NOTICE, "user=%s: %s", quoted_user.c_str(), report.user_file_note.c_str());
-        pam_info(pamh, "chos: %s", report.user_file_note.c_str());
-        told += "chos: " + report.user_file_note + "\n";
+        tell("chos: " + report.user_file_note);
     }
     if (!entered) {
         const std::string line = entered.error().str();
@@ -173,14 +176,11 @@ int open_session(pam_handle_t* pamh, int argc, const char** argv)
     if (report.fell_back_from) {
         pam_syslog(pamh, LOG_NOTICE, "user=%s: %s: using the default environment '%s'", quoted_user.c_str(),
                    report.fell_back_from->c_str(), entered->environment.c_str());
-        const std::string line =
-            "chos: " + *report.fell_back_from + ": using the default environment '" + entered->environment + "'";
-        pam_info(pamh, "%s", line.c_str());
-        told += line + "\n";
+        tell("chos: " + *report.fell_back_from + ": using the default environment '" + entered->environment + "'");
     }
     int rc = apply_environment(pamh, pam_env, entered->envp);
     if (rc == PAM_SUCCESS)
-        rc = set_note(pamh, std::move(told));
+        rc = set_note(pamh, told);
     if (rc != PAM_SUCCESS) {
         pam_syslog(pamh, LOG_ERR, "cannot set the session's environment: %s", pam_strerror(pamh, rc));
         return PAM_SESSION_ERR;

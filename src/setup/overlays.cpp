@@ -92,71 +92,74 @@ Result<> lay(const Tree& tree, std::string_view ours, int target, const std::str
     return {};
 }
 
-// The environment's directory `inside` (relative to its tree) when it is one, reached
-// without a symlink; otherwise nullopt, with why in `why`.
-std::optional<Fd> environment_dir(const Tree& tree, const std::string& environment, std::string_view inside,
-                                  std::string& why)
+// The environment's directory `inside` (relative to its tree), to lay an overlay on.
+struct EnvironmentDir {
+    std::optional<Fd> fd; // nullopt: missing, not a directory, or reached through a symlink
+    std::string shown;    // its path, for messages
+    std::string why;      // without fd: why
+    bool laid = false;    // an overlay is on it already (a repairing start, a reload)
+};
+
+Result<EnvironmentDir> environment_dir(const Tree& tree, const std::string& environment, std::string_view inside)
 {
     const std::string relative = layout::gated_tree_of(environment) + "/" + std::string(inside);
-    auto dir = open_beneath(tree.root.get(), relative, O_PATH | O_DIRECTORY, tree.shown(relative));
-    if (dir)
-        return std::move(*dir);
-    why = dir.error().str();
-    return std::nullopt;
+    EnvironmentDir dir{std::nullopt, tree.shown(relative), {}, false};
+    auto fd = open_beneath(tree.root.get(), relative, O_PATH | O_DIRECTORY, dir.shown);
+    if (!fd) {
+        dir.why = fd.error().str();
+        return dir;
+    }
+    auto laid = is_mount_root(fd->get(), dir.shown);
+    if (!laid)
+        return std::unexpected(laid.error());
+    dir.laid = *laid;
+    dir.fd = std::move(*fd);
+    return dir;
 }
 
 Result<> overlay_profile(const Tree& tree, const config::Environment& environment, UndoLog& undo,
                          BuildReport& report)
 {
-    const std::string relative =
-        layout::gated_tree_of(environment.name) + "/" + std::string(layout::environment_profile_dir);
-    std::string why;
-    auto dir = environment_dir(tree, environment.name, layout::environment_profile_dir, why);
-    if (!dir) {
+    auto dir = environment_dir(tree, environment.name, layout::environment_profile_dir);
+    if (!dir)
+        return std::unexpected(dir.error());
+    if (!dir->fd) {
         // Only a tree with an /etc/profile (which may reset PATH) needs the snippet.
         const std::string profile = layout::gated_tree_of(environment.name) + "/etc/profile";
         auto found = open_beneath(tree.root.get(), profile, O_PATH, tree.shown(profile));
         if (!found && found.error().err == ENOENT)
             return {};
         report.warn("environment '" + environment.name + "': no directory /" +
-                    std::string(layout::environment_profile_dir) + " (" + why + "): its login shells do not get " +
-                    std::string(layout::launcher_dir_inside) + " on PATH");
+                    std::string(layout::environment_profile_dir) + " (" + dir->why +
+                    "): its login shells do not get " + std::string(layout::launcher_dir_inside) + " on PATH");
         return {};
     }
-    auto laid = is_mount_root(dir->get(), tree.shown(relative));
-    if (!laid)
-        return std::unexpected(laid.error());
-    if (*laid)
+    if (dir->laid)
         return {};
-    return lay(tree, layout::profile_dir, dir->get(), tree.shown(relative), undo, report);
+    return lay(tree, layout::profile_dir, dir->fd->get(), dir->shown, undo, report);
 }
 
 Result<> overlay_sshrc(const Tree& tree, const config::Environment& environment, UndoLog& undo,
                        BuildReport& report)
 {
-    const std::string relative =
-        layout::gated_tree_of(environment.name) + "/" + std::string(layout::environment_ssh_dir);
-    const std::string shown = tree.shown(relative);
     const std::string what = "environment '" + environment.name + "': ";
-    std::string why;
-    auto dir = environment_dir(tree, environment.name, layout::environment_ssh_dir, why);
-    if (!dir) {
-        report.note(what + "no directory /" + std::string(layout::environment_ssh_dir) + " (" + why + "): " +
+    auto dir = environment_dir(tree, environment.name, layout::environment_ssh_dir);
+    if (!dir)
+        return std::unexpected(dir.error());
+    if (!dir->fd) {
+        report.note(what + "no directory /" + std::string(layout::environment_ssh_dir) + " (" + dir->why + "): " +
                     sessions_not_told);
         return {};
     }
-    auto laid = is_mount_root(dir->get(), shown);
-    if (!laid)
-        return std::unexpected(laid.error());
-    if (*laid)
+    if (dir->laid)
         return {};
     const std::string rc(layout::ssh_rc);
-    auto own = open_beneath(dir->get(), rc, O_PATH, shown + "/" + rc);
+    auto own = open_beneath(dir->fd->get(), rc, O_PATH, dir->shown + "/" + rc);
     if (own || own.error().err != ENOENT) {
         report.warn(what + own_sshrc_warning());
         return {};
     }
-    return lay(tree, layout::ssh_dir, dir->get(), shown, undo, report);
+    return lay(tree, layout::ssh_dir, dir->fd->get(), dir->shown, undo, report);
 }
 
 } // namespace
